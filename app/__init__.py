@@ -1,0 +1,1 @@
+"""teamclaims: team memberships from identity-provider group claims, behind Mondoo's IAM API."""

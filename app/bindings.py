@@ -1,0 +1,221 @@
+"""Role bindings: setRoles, getRoles, effectiveRoles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access import Access, access_for, chain_of, load_grants, load_scope
+from app.authz import Action, Grant
+from app.db import Database
+from app.errors import InvalidArgument
+from app.identities import Identity, resolve_identity
+from app.mrn import parse_scope
+from app.principals import Principal
+from app.roles import CATALOGUE, parse_roles, sort_by_privilege
+from models import RoleBinding, Scope, TeamMember
+
+
+@dataclass(frozen=True)
+class RoleUpdate:
+    identity: str
+    roles: list[str]  # as given: MRNs or short names
+
+
+@dataclass(frozen=True)
+class SetRolesResult:
+    mrns: list[str]
+
+
+@dataclass(frozen=True)
+class RolesOnScope:
+    identity_mrn: str
+    identity_email: str | None
+    scope_mrn: str
+    roles: list[str]  # short names, catalogue order
+
+
+@dataclass(frozen=True)
+class RoleSource:
+    role: str
+    scope_mrn: str  # where the binding is
+    via_mrn: str  # the identity bound: the identity itself or one of its teams
+    inherited: bool  # bound on a scope above the one asked about
+
+
+@dataclass(frozen=True)
+class EffectiveRoles:
+    identity_mrn: str
+    scope_mrn: str
+    roles: list[str]  # short names, most privileged first
+    sources: list[RoleSource]
+
+
+def catalogue_order(names) -> list[str]:
+    order = list(CATALOGUE)
+    return sorted(set(names), key=order.index)
+
+
+async def roles_of(session: AsyncSession, identity_mrn: str, scope_mrn: str) -> list[str]:
+    rows = await session.execute(
+        select(RoleBinding.role).where(
+            RoleBinding.identity_mrn == identity_mrn, RoleBinding.scope_mrn == scope_mrn
+        )
+    )
+    return catalogue_order(rows.scalars().all())
+
+
+async def grants_of(session: AsyncSession, identity_mrn: str) -> list[Grant]:
+    """Every binding of an identity, with the chain of its scope (for escalation checks)."""
+    rows = (
+        await session.execute(
+            select(RoleBinding.role, Scope)
+            .join(Scope, Scope.mrn == RoleBinding.scope_mrn)
+            .where(RoleBinding.identity_mrn == identity_mrn)
+        )
+    ).all()
+    return [Grant(role, chain_of(scope)) for role, scope in rows]
+
+
+def check_binding_scope(identity: Identity, scope: Scope) -> None:
+    """Teams and API tokens can only be given roles on their own scope or scopes below it."""
+    if identity.home is not None and identity.home.mrn not in chain_of(scope):
+        raise InvalidArgument(
+            f"{identity.mrn} lives in {identity.home.mrn}; it can only be given roles on that "
+            f"{identity.home.kind} or on scopes below it, not on {scope.mrn}",
+            field="scopeMrn",
+        )
+
+
+async def replace_roles(
+    session: AsyncSession, access: Access, identity: Identity, scope: Scope, roles: list[str]
+) -> None:
+    """Make ``roles`` (short names) the complete list of the identity's roles on the scope."""
+    check_binding_scope(identity, scope)
+    current = set(await roles_of(session, identity.mrn, scope.mrn))
+    wanted = set(roles)
+    added = wanted - current
+    access.require_grantable(
+        [Grant(r, chain_of(scope)) for r in catalogue_order(added)], f"giving {identity.mrn} roles"
+    )
+    if removed := current - wanted:
+        await session.execute(
+            delete(RoleBinding).where(
+                RoleBinding.identity_mrn == identity.mrn,
+                RoleBinding.scope_mrn == scope.mrn,
+                RoleBinding.role.in_(removed),
+            )
+        )
+    for role in catalogue_order(added):
+        session.add(RoleBinding(scope_mrn=scope.mrn, identity_mrn=identity.mrn, role=role))
+    await session.flush()
+
+
+def _scope_argument(scope_mrn: str | None, space_mrn: str | None) -> str:
+    if scope_mrn and space_mrn and scope_mrn != space_mrn:
+        raise InvalidArgument(
+            "scopeMrn and spaceMrn (its deprecated alias) disagree: send only scopeMrn",
+            field="scopeMrn",
+        )
+    value = scope_mrn or space_mrn
+    if not value:
+        raise InvalidArgument("scopeMrn is required", field="scopeMrn")
+    return value
+
+
+def normalise_updates(
+    identity: str | None, roles: list[str] | None, updates: list[RoleUpdate] | None
+) -> list[RoleUpdate]:
+    """Accept both input shapes of setRoles: (identity, roles) or updates[]."""
+    shorthand = identity is not None or roles is not None
+    if shorthand and updates:
+        raise InvalidArgument(
+            "give either identity and roles, or updates, not both", field="updates"
+        )
+    if shorthand:
+        if not identity:
+            raise InvalidArgument("identity is required together with roles", field="identity")
+        if roles is None:
+            raise InvalidArgument(
+                "roles is required together with identity (an empty list removes every role)",
+                field="roles",
+            )
+        return [RoleUpdate(identity, list(roles))]
+    if not updates:
+        raise InvalidArgument(
+            "nothing to set: give identity and roles, or a non-empty updates list",
+            field="updates",
+        )
+    return list(updates)
+
+
+async def set_roles(
+    db: Database, principal: Principal, *, scope_mrn: str | None, space_mrn: str | None = None,
+    identity: str | None = None, roles: list[str] | None = None,
+    updates: list[RoleUpdate] | None = None,
+) -> SetRolesResult:
+    ref = parse_scope(_scope_argument(scope_mrn, space_mrn))
+    changes = normalise_updates(identity, roles, updates)
+    parsed = [(u.identity, parse_roles(u.roles)) for u in changes]
+    async with db.transaction() as session:
+        access = await access_for(session, principal)
+        scope = await load_scope(session, ref.mrn)
+        access.require(Action.SET_ROLES, scope, f"scope {ref.mrn} not found")
+        seen: set[str] = set()
+        mrns: list[str] = []
+        for value, role_names in parsed:
+            who = await resolve_identity(session, access, value)
+            if who.mrn in seen:
+                raise InvalidArgument(
+                    f"{who.mrn} appears more than once in updates", field="updates"
+                )
+            seen.add(who.mrn)
+            await replace_roles(session, access, who, scope, role_names)
+            mrns.append(who.mrn)
+        return SetRolesResult(mrns)
+
+
+async def get_roles(db: Database, principal: Principal, *, identity: str, scope_mrn: str) -> RolesOnScope:
+    ref = parse_scope(scope_mrn)
+    async with db.transaction() as session:
+        access = await access_for(session, principal)
+        scope = await load_scope(session, ref.mrn)
+        access.require(Action.READ, scope, f"scope {ref.mrn} not found")
+        who = await resolve_identity(session, access, identity)
+        return RolesOnScope(who.mrn, who.email, scope.mrn, await roles_of(session, who.mrn, scope.mrn))
+
+
+async def effective_roles(
+    db: Database, principal: Principal, *, identity: str, scope_mrn: str
+) -> EffectiveRoles:
+    ref = parse_scope(scope_mrn)
+    async with db.transaction() as session:
+        access = await access_for(session, principal)
+        scope = await load_scope(session, ref.mrn)
+        access.require(Action.READ, scope, f"scope {ref.mrn} not found")
+        who = await resolve_identity(session, access, identity)
+        chain = chain_of(scope)
+        direct = select(
+            RoleBinding.role, RoleBinding.scope_mrn, RoleBinding.identity_mrn
+        ).where(RoleBinding.identity_mrn == who.mrn, RoleBinding.scope_mrn.in_(chain))
+        via_teams = (
+            select(RoleBinding.role, RoleBinding.scope_mrn, RoleBinding.identity_mrn)
+            .join(TeamMember, TeamMember.team_mrn == RoleBinding.identity_mrn)
+            .where(TeamMember.user_mrn == who.mrn, RoleBinding.scope_mrn.in_(chain))
+        )
+        rows = (await session.execute(direct.union_all(via_teams))).all()
+        sources = sorted(
+            {RoleSource(role, s, via, s != scope.mrn) for role, s, via in rows},
+            key=lambda src: (-CATALOGUE[src.role].rank, chain.index(src.scope_mrn), src.via_mrn),
+        )
+        return EffectiveRoles(
+            who.mrn, scope.mrn, sort_by_privilege(src.role for src in sources), sources
+        )
+
+
+__all__ = [
+    "EffectiveRoles", "RoleSource", "RoleUpdate", "RolesOnScope", "SetRolesResult",
+    "effective_roles", "get_roles", "grants_of", "load_grants", "replace_roles", "set_roles",
+]

@@ -1,0 +1,26 @@
+"""One settings object, read from environment variables prefixed ``TEAMCLAIMS_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TEAMCLAIMS_", extra="ignore")
+
+    #: ``sqlite+aiosqlite:///path`` (default) or ``postgresql+asyncpg://user:pass@host/db``.
+    database_url: str = "sqlite+aiosqlite:///./teamclaims.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Connections per process on PostgreSQL (SQLite always uses one, see app.db).
+    db_pool_size: int = 10
+    log_level: str = "info"
+    #: Serve GraphiQL to browsers at /query.
+    graphiql: bool = True
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

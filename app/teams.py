@@ -1,0 +1,110 @@
+"""Teams: create, update, delete, read."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access import Access, access_for, load_scope
+from app.authz import Action
+from app.bindings import replace_roles
+from app.clock import now
+from app.db import Database, add_unique
+from app.errors import AlreadyExists, NotFound
+from app.identities import Identity
+from app.mrn import check_id, parse_team, parse_team_owner_scope, team_mrn
+from app.principals import Principal
+from app.roles import parse_roles
+from app.secrets import new_id
+from app.validation import check_description, check_email, check_name
+from models import RoleBinding, Scope, Team, TeamExternalGroupMapping, TeamMember
+
+
+async def team_in_reach(
+    session: AsyncSession, access: Access, mrn: str, action: Action, *, field: str = "teamMrn"
+) -> tuple[Team, Scope]:
+    """The team and its scope, if the caller may do ``action`` there; else NOT_FOUND/FORBIDDEN."""
+    ref = parse_team(mrn, field=field)
+    team = await session.get(Team, ref.mrn)
+    scope = await load_scope(session, team.scope_mrn) if team else None
+    access.require(action, scope, f"team {ref.mrn} not found")
+    return team, scope
+
+
+async def create_team(
+    db: Database, principal: Principal, *, name: str, scope_mrn: str, id: str | None = None,
+    description: str | None = None, email: str | None = None, roles: list[str] | None = None,
+) -> Team:
+    ref = parse_team_owner_scope(scope_mrn)
+    team_id = check_id(id, "team id") if id else new_id()
+    name = check_name(name)
+    description = check_description(description)
+    email = check_email(email)
+    role_names = parse_roles(roles or [])
+    async with db.transaction() as session:
+        access = await access_for(session, principal)
+        scope = await load_scope(session, ref.mrn)
+        hidden = f"scope {ref.mrn} not found"
+        access.require(Action.MANAGE_TEAMS, scope, hidden)
+        if role_names:
+            access.require(Action.SET_ROLES, scope, hidden)
+        mrn = team_mrn(scope.mrn, team_id)
+        conflict = f"team {mrn} already exists: choose another id, or update it with updateTeam"
+        if await session.get(Team, mrn) is not None:
+            raise AlreadyExists(conflict)
+        team = Team(mrn=mrn, id=team_id, name=name, description=description, email=email,
+                    scope_mrn=scope.mrn, org_mrn=scope.org_mrn)
+        await add_unique(session, team, conflict)
+        if role_names:
+            await replace_roles(session, access, Identity(mrn, "team", home=scope), scope, role_names)
+        return team
+
+
+async def update_team(
+    db: Database, principal: Principal, *, mrn: str, name: str, description: str | None,
+    email: str | None = None,
+) -> Team:
+    name = check_name(name)
+    description = check_description(description)
+    email = check_email(email)
+    async with db.transaction() as session:
+        access = await access_for(session, principal)
+        team, _ = await team_in_reach(session, access, mrn, Action.MANAGE_TEAMS, field="mrn")
+        team.name, team.description, team.email = name, description, email
+        team.updated_at = now()
+        session.add(team)
+        return team
+
+
+async def delete_team(db: Database, principal: Principal, *, mrn: str) -> bool:
+    """Delete a team with its role bindings, memberships and external group mappings."""
+    async with db.transaction() as session:
+        access = await access_for(session, principal)
+        team, _ = await team_in_reach(session, access, mrn, Action.MANAGE_TEAMS, field="mrn")
+        await session.execute(delete(RoleBinding).where(RoleBinding.identity_mrn == team.mrn))
+        await session.execute(delete(TeamMember).where(TeamMember.team_mrn == team.mrn))
+        await session.execute(
+            delete(TeamExternalGroupMapping).where(TeamExternalGroupMapping.team_mrn == team.mrn)
+        )
+        await session.delete(team)
+        return True
+
+
+async def get_team(db: Database, principal: Principal, mrn: str) -> Team | None:
+    """The team, or None when it does not exist or the caller cannot see it."""
+    async with db.transaction() as session:
+        access = await access_for(session, principal)
+        try:
+            team, _ = await team_in_reach(session, access, mrn, Action.READ, field="mrn")
+        except NotFound:
+            return None
+        return team
+
+
+async def list_teams(db: Database, principal: Principal, scope_mrn: str) -> list[Team]:
+    ref = parse_team_owner_scope(scope_mrn)
+    async with db.transaction() as session:
+        access = await access_for(session, principal)
+        access.require(Action.READ, await load_scope(session, ref.mrn), f"scope {ref.mrn} not found")
+        rows = await session.execute(select(Team).where(Team.scope_mrn == ref.mrn).order_by(Team.id))
+        return list(rows.scalars().all())

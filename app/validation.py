@@ -1,0 +1,69 @@
+"""Checks for free-text input: names, descriptions, emails, external ids. Pure."""
+
+from __future__ import annotations
+
+from app.errors import InvalidArgument
+from app.mrn import is_email
+
+MAX_NAME = 200
+MAX_DESCRIPTION = 2000
+MAX_EXTERNAL_ID = 400
+
+
+def check_name(value: str | None, field: str = "name") -> str:
+    name = (value or "").strip()
+    if not name:
+        raise InvalidArgument(f"{field} must not be empty", field=field)
+    if len(name) > MAX_NAME:
+        raise InvalidArgument(f"{field} is {len(name)} characters long; at most {MAX_NAME} are allowed",
+                              field=field)
+    return name
+
+
+def check_description(value: str | None, field: str = "description") -> str | None:
+    if value is None:
+        return None
+    if len(value) > MAX_DESCRIPTION:
+        raise InvalidArgument(
+            f"{field} is {len(value)} characters long; at most {MAX_DESCRIPTION} are allowed",
+            field=field,
+        )
+    return value
+
+
+def check_email(value: str | None, field: str = "email") -> str | None:
+    if value is None or value == "":
+        return None
+    email = value.strip()
+    if not is_email(email) or len(email) > 320:
+        raise InvalidArgument(f"{field} {value!r} is not an email address (name@example.com)",
+                              field=field)
+    return email
+
+
+def check_external_id(value: str | None, field: str = "externalId") -> str:
+    if value is None or value == "":
+        raise InvalidArgument(
+            f"{field} must not be empty: use the group's object id (Entra ID) or name (Okta)",
+            field=field,
+        )
+    if value != value.strip():
+        raise InvalidArgument(
+            f"{field} {value!r} has leading or trailing white space; claim values are matched "
+            "exactly, so it would never match",
+            field=field,
+        )
+    if len(value) > MAX_EXTERNAL_ID:
+        raise InvalidArgument(f"{field} is longer than {MAX_EXTERNAL_ID} characters", field=field)
+    if any(ord(c) < 32 for c in value):
+        raise InvalidArgument(f"{field} contains control characters", field=field)
+    return value
+
+
+def exactly_one(field_values: dict[str, object | None]) -> tuple[str, object]:
+    """Exactly one of the given inputs must be set: return (field, value)."""
+    given = [(k, v) for k, v in field_values.items() if v not in (None, "")]
+    if len(given) != 1:
+        names = ", ".join(field_values)
+        raise InvalidArgument(f"give exactly one of {names}" + (f" (got {len(given)})" if given else ""))
+    return given[0]

@@ -1,0 +1,1 @@
+"""Strawberry types and resolvers: GraphQL in, a call to ``app``, GraphQL out."""
