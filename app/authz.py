@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from app import roles as role_catalogue
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     READ = "read"
     MANAGE_TEAMS = "manage teams, members and mappings"
     SET_ROLES = "set roles"
@@ -37,7 +37,7 @@ REQUIRED_ROLE: dict[Action, str | None] = {
 }
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     ALLOW = "allow"
     #: The caller holds no role on the scope: answer as if the object did not exist.
     HIDDEN = "hidden"

@@ -9,7 +9,14 @@ from sqlmodel import select
 
 from app.access import Access, load_scope
 from app.errors import InvalidArgument, NotFound
-from app.mrn import IDENTITY_FORMS, is_api_token_mrn, is_email, is_team_mrn, is_user_mrn, looks_like_mrn
+from app.mrn import (
+    IDENTITY_FORMS,
+    is_api_token_mrn,
+    is_email,
+    is_team_mrn,
+    is_user_mrn,
+    looks_like_mrn,
+)
 from models import APIToken, Scope, Team, User
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from app.errors import InvalidArgument
 
@@ -21,7 +21,7 @@ _ID_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]{3,63}$")
 _SEGMENT = r"([^/\s]+)"
 
 
-class ScopeKind(str, Enum):
+class ScopeKind(StrEnum):
     PLATFORM = "platform"
     ORGANIZATION = "organization"
     SPACE = "space"

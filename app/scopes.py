@@ -10,16 +10,18 @@ from app.authz import Action
 from app.db import Database, add_unique
 from app.errors import AlreadyExists, InvalidArgument
 from app.mrn import (
-    PLATFORM_MRN, ScopeKind, check_id, org_mrn, parse_scope, space_mrn, workspace_mrn,
+    PLATFORM_MRN,
+    ScopeKind,
+    check_id,
+    org_mrn,
+    parse_scope,
+    space_mrn,
+    workspace_mrn,
 )
 from app.principals import Principal
 from app.secrets import new_id
 from app.validation import check_description, check_name
 from models import RoleBinding, Scope
-
-
-def _kind_name(kind: ScopeKind) -> str:
-    return kind.value
 
 
 async def _insert_scope(session: AsyncSession, scope: Scope) -> Scope:
@@ -110,11 +112,10 @@ async def create_workspace(
 
 async def get_scope(db: Database, principal: Principal, mrn: str, kind: ScopeKind) -> Scope | None:
     """A scope the caller can read, or None (whether missing or out of reach)."""
-    field = {"organization": "mrn", "space": "mrn", "workspace": "mrn"}[kind.value]
-    ref = parse_scope(mrn, field=field)
+    ref = parse_scope(mrn, field="mrn")
     if ref.kind is not kind:
         raise InvalidArgument(f"{mrn!r} is a {ref.kind.value} MRN, not a {kind.value} MRN",
-                              field=field)
+                              field="mrn")
     async with db.transaction() as session:
         access = await access_for(session, principal)
         scope = await load_scope(session, ref.mrn)

@@ -14,8 +14,17 @@ from resolvers import scopes as scopes_r
 from resolvers import teams as teams_r
 from resolvers.errors import ErrorCodes
 from resolvers.types import (
-    AddTeamMemberPayload, APIToken, EffectiveRoles, GetRolesPayload, Organization,
-    RemoveTeamMemberPayload, SetRolesPayload, Space, Team, TeamExternalGroupMapping, TeamMember,
+    AddTeamMemberPayload,
+    APIToken,
+    EffectiveRoles,
+    GetRolesPayload,
+    Organization,
+    RemoveTeamMemberPayload,
+    SetRolesPayload,
+    Space,
+    Team,
+    TeamExternalGroupMapping,
+    TeamMember,
     Workspace,
 )
 

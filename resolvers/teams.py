@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from app import members, teams
 from resolvers.context import Info
-from resolvers.inputs import AddTeamMemberInput, CreateTeamInput, RemoveTeamMemberInput, UpdateTeamInput
+from resolvers.inputs import (
+    AddTeamMemberInput,
+    CreateTeamInput,
+    RemoveTeamMemberInput,
+    UpdateTeamInput,
+)
 from resolvers.types import AddTeamMemberPayload, RemoveTeamMemberPayload, Team, TeamMember
 
 

@@ -7,7 +7,9 @@ import strawberry
 from app import bindings, members, roles
 from app.clock import rfc3339
 from app.tokens import IssuedToken
-from models import Scope, Team as TeamRow, TeamExternalGroupMapping as MappingRow
+from models import Scope
+from models import Team as TeamRow
+from models import TeamExternalGroupMapping as MappingRow
 
 
 def role_mrns(names: list[str]) -> list[str]:

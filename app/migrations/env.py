@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables)
-from sqlalchemy.ext.asyncio import create_async_engine
 from app.settings import get_settings
 
 config = context.config

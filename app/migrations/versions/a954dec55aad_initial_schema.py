@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: a954dec55aad
-Revises: 
+Revises:
 Create Date: 2026-11-25 01:55:15.809335
 """
 
@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
 
 revision: str = 'a954dec55aad'
 down_revision: str | None = None
