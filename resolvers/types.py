@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app import bindings, members, roles
+from app import bindings, members, roles, scopes
 from app.clock import rfc3339
 from app.tokens import IssuedToken
 from models import Scope
@@ -156,10 +156,14 @@ def _scope_fields(row: Scope) -> dict:
 
 
 @strawberry.type
-class Organization(ScopeFields):
+class Workspace(ScopeFields):
+    space_mrn: str
+    owner_mrn: str = strawberry.field(description="The space the workspace belongs to.")
+
     @classmethod
-    def of(cls, row: Scope) -> Organization:
-        return cls(**_scope_fields(row))
+    def of(cls, row: Scope) -> Workspace:
+        return cls(**_scope_fields(row), space_mrn=row.space_mrn or "",
+                   owner_mrn=row.space_mrn or "")
 
 
 @strawberry.type
@@ -170,12 +174,21 @@ class Space(ScopeFields):
     def of(cls, row: Scope) -> Space:
         return cls(**_scope_fields(row), org_mrn=row.org_mrn or "")
 
+    @strawberry.field(description="The workspaces of this space.")
+    async def workspaces(self, info: strawberry.Info) -> list[Workspace]:
+        ctx = info.context
+        rows = await scopes.list_children(ctx.db, await ctx.principal(), self.mrn)
+        return [Workspace.of(r) for r in rows]
+
 
 @strawberry.type
-class Workspace(ScopeFields):
-    space_mrn: str
-    owner_mrn: str = strawberry.field(description="The space the workspace belongs to.")
-
+class Organization(ScopeFields):
     @classmethod
-    def of(cls, row: Scope) -> Workspace:
-        return cls(**_scope_fields(row), space_mrn=row.space_mrn or "", owner_mrn=row.space_mrn or "")
+    def of(cls, row: Scope) -> Organization:
+        return cls(**_scope_fields(row))
+
+    @strawberry.field(description="The spaces of this organization.")
+    async def spaces(self, info: strawberry.Info) -> list[Space]:
+        ctx = info.context
+        rows = await scopes.list_children(ctx.db, await ctx.principal(), self.mrn)
+        return [Space.of(r) for r in rows]
