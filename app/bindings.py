@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import Access, access_for, chain_of, load_grants, load_scope
 from app.authz import Action, Grant
 from app.db import Database
-from app.errors import InvalidArgument
+from app.errors import InvalidArgument, NotFound
 from app.identities import Identity, resolve_identity
-from app.mrn import parse_scope
+from app.mrn import looks_like_mrn, parse_scope
 from app.principals import Principal
 from app.roles import CATALOGUE, parse_roles, sort_by_privilege
 from models import RoleBinding, Scope, TeamMember
@@ -183,7 +183,15 @@ async def get_roles(db: Database, principal: Principal, *, identity: str, scope_
         access = await access_for(session, principal)
         scope = await load_scope(session, ref.mrn)
         access.require(Action.READ, scope, f"scope {ref.mrn} not found")
-        who = await resolve_identity(session, access, identity)
+        try:
+            who = await resolve_identity(session, access, identity)
+        except NotFound:
+            # An identity named by MRN that is gone (or out of reach) has no roles here:
+            # Terraform reads a deleted binding back this way. Bindings on this scope are
+            # the caller's to see, so nothing leaks; an unknown email stays NOT_FOUND.
+            if not looks_like_mrn(identity.strip()):
+                raise
+            who = Identity(identity.strip(), "unknown")
         return RolesOnScope(who.mrn, who.email, scope.mrn, await roles_of(session, who.mrn, scope.mrn))
 
 
