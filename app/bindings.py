@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import Access, access_for, chain_of, load_grants, load_scope
 from app.authz import Action, Grant
-from app.db import Database
+from app.clock import now
+from app.db import Database, insert_or_ignore
 from app.errors import InvalidArgument, NotFound
 from app.identities import Identity, resolve_identity
 from app.mrn import looks_like_mrn, parse_scope
@@ -108,9 +109,10 @@ async def replace_roles(
                 RoleBinding.role.in_(removed),
             )
         )
-    for role in catalogue_order(added):
-        session.add(RoleBinding(scope_mrn=scope.mrn, identity_mrn=identity.mrn, role=role))
-    await session.flush()
+    await insert_or_ignore(session, RoleBinding, [
+        {"scope_mrn": scope.mrn, "identity_mrn": identity.mrn, "role": role, "created_at": now()}
+        for role in catalogue_order(added)
+    ])
 
 
 def _scope_argument(scope_mrn: str | None, space_mrn: str | None) -> str:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from app.errors import AlreadyExists
+from app.errors import AlreadyExists, InvalidArgument
 
 
 def is_sqlite(url: str) -> bool:
@@ -55,8 +55,16 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back on any exception."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        except DataError:
+            # The database refused a value (an encoding it cannot store, a number out of
+            # range): the input's fault. Validation catches the known cases first.
+            raise InvalidArgument(
+                "the input holds a value the database cannot store; check for unusual "
+                "characters or sizes"
+            ) from None
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -71,6 +79,22 @@ def is_unique_violation(exc: IntegrityError) -> bool:
     if sqlstate is not None:
         return sqlstate == "23505"
     return "UNIQUE constraint failed" in str(orig)
+
+
+async def insert_or_ignore(session: AsyncSession, table: type, rows: list[dict]) -> None:
+    """Insert rows; a row that already exists (unique constraint) is left as it is.
+
+    For writes that are idempotent by nature, such as granting a role that a
+    concurrent request has just granted too.
+    """
+    if not rows:
+        return
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    await session.execute(insert(table).values(rows).on_conflict_do_nothing())
 
 
 async def add_unique(session: AsyncSession, obj: object, conflict_message: str) -> None:

@@ -18,7 +18,10 @@ ID_RULE = (
     "not starting with a dash"
 )
 _ID_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]{3,63}$")
-_SEGMENT = r"([^/\s]+)"
+#: One MRN path segment: no slash, no white space, no control characters.
+_CTRL = r"\s\x00-\x1f\x7f-\x9f"
+_SEG = rf"[^/{_CTRL}]"
+_SEGMENT = rf"({_SEG}+)"
 
 
 class ScopeKind(StrEnum):
@@ -92,11 +95,11 @@ _ORG_RE = re.compile(rf"^{re.escape(CAPTAIN)}/organizations/{_SEGMENT}$")
 _SPACE_RE = re.compile(rf"^{re.escape(CAPTAIN)}/spaces/{_SEGMENT}$")
 _WS_RE = re.compile(rf"^{re.escape(CAPTAIN)}/spaces/{_SEGMENT}/workspaces/{_SEGMENT}$")
 _TEAM_RE = re.compile(
-    rf"^(?P<scope>{re.escape(CAPTAIN)}/(?:organizations|spaces)/[^/\s]+)/teams/(?P<team>[^/\s]+)$"
+    rf"^(?P<scope>{re.escape(CAPTAIN)}/(?:organizations|spaces)/{_SEG}+)/teams/(?P<team>{_SEG}+)$"
 )
 _USER_RE = re.compile(rf"^{re.escape(CAPTAIN)}/users/{_SEGMENT}$")
 _TOKEN_RE = re.compile(
-    rf"^{re.escape(CAPTAIN)}(?:/(?:organizations|spaces)/[^/\s]+)?/apitokens/{_SEGMENT}$"
+    rf"^{re.escape(CAPTAIN)}(?:/(?:organizations|spaces)/{_SEG}+)?/apitokens/{_SEGMENT}$"
 )
 IDENTITY_FORMS = (
     "a team MRN (//captain.api.mondoo.app/organizations/ORG-ID/teams/TEAM-ID), "
@@ -167,4 +170,7 @@ def looks_like_mrn(value: str) -> bool:
 
 
 def is_email(value: str) -> bool:
-    return bool(re.fullmatch(r"[^@\s/]+@[^@\s/]+\.[^@\s/]+", value))
+    return bool(_EMAIL_RE.fullmatch(value))
+
+
+_EMAIL_RE = re.compile(rf"[^@/{_CTRL}]+@[^@/{_CTRL}]+\.[^@/{_CTRL}]+")

@@ -10,8 +10,24 @@ MAX_DESCRIPTION = 2000
 MAX_EXTERNAL_ID = 400
 
 
+def has_control_characters(value: str, *, allow_line_breaks: bool = False) -> bool:
+    """True when ``value`` holds a control character (NUL, escape, DEL, C1 controls...)."""
+    allowed = "\n\r\t" if allow_line_breaks else ""
+    return any(
+        (ord(c) < 32 or 0x7F <= ord(c) <= 0x9F) and c not in allowed for c in value
+    )
+
+
+def _refuse_control_characters(value: str, field: str, *, allow_line_breaks: bool = False) -> None:
+    if has_control_characters(value, allow_line_breaks=allow_line_breaks):
+        raise InvalidArgument(
+            f"{field} contains control characters (such as NUL); remove them", field=field
+        )
+
+
 def check_name(value: str | None, field: str = "name") -> str:
     name = (value or "").strip()
+    _refuse_control_characters(name, field)
     if not name:
         raise InvalidArgument(f"{field} must not be empty", field=field)
     if len(name) > MAX_NAME:
@@ -23,6 +39,7 @@ def check_name(value: str | None, field: str = "name") -> str:
 def check_description(value: str | None, field: str = "description") -> str | None:
     if value is None:
         return None
+    _refuse_control_characters(value, field, allow_line_breaks=True)
     if len(value) > MAX_DESCRIPTION:
         raise InvalidArgument(
             f"{field} is {len(value)} characters long; at most {MAX_DESCRIPTION} are allowed",
@@ -55,8 +72,7 @@ def check_external_id(value: str | None, field: str = "externalId") -> str:
         )
     if len(value) > MAX_EXTERNAL_ID:
         raise InvalidArgument(f"{field} is longer than {MAX_EXTERNAL_ID} characters", field=field)
-    if any(ord(c) < 32 for c in value):
-        raise InvalidArgument(f"{field} contains control characters", field=field)
+    _refuse_control_characters(value, field)
     return value
 
 

@@ -24,9 +24,11 @@ def code_error(error: GraphQLError) -> GraphQLError:
         return GraphQLError(original.message, nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path,
                             extensions=original.extensions())
-    if original is None:
-        if error.extensions and "code" in error.extensions:
-            return error
+    if error.extensions and "code" in error.extensions:
+        return error
+    # No path: the error arose before any resolver ran (parsing, validation, coercing
+    # variables), so it is the document's or the variables' fault, never the server's.
+    if original is None or error.path is None:
         if error.message.startswith("Syntax Error"):
             code = "GRAPHQL_PARSE_FAILED"
         elif error.message.startswith("Variable '$"):
