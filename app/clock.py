@@ -14,3 +14,8 @@ def rfc3339(dt: datetime) -> str:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def as_utc(dt: datetime) -> datetime:
+    """An aware UTC datetime, whichever way the database handed it back."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

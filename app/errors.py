@@ -67,10 +67,26 @@ class Internal(AppError):
     http_status = 500
 
 
+class InvalidToken(AppError):
+    """A token presented for sign-in (token exchange) is not acceptable."""
+
+    code = "INVALID_TOKEN"
+    http_status = 400
+    #: RFC 8693 §2.2.2: an unacceptable subject token is an `invalid_request`.
+    oauth_error = "invalid_request"
+
+
+class SignInRefused(InvalidToken):
+    """The token is valid but signing in is refused by policy (for example a groups overage)."""
+
+    code = "SIGN_IN_REFUSED"
+
+
 #: Every code a client can receive, with what it means (documented in the README).
 CATALOGUE: dict[str, str] = {
     cls.code: (cls.__doc__ or "").strip()
-    for cls in (Unauthenticated, Forbidden, NotFound, AlreadyExists, InvalidArgument, Internal)
+    for cls in (Unauthenticated, Forbidden, NotFound, AlreadyExists, InvalidArgument, Internal,
+                InvalidToken, SignInRefused)
 }
 #: Codes the GraphQL layer itself produces for documents that never reach a resolver.
 CATALOGUE["GRAPHQL_PARSE_FAILED"] = "The document is not valid GraphQL syntax."

@@ -1,11 +1,13 @@
-"""The ASGI application: /query (GraphQL) and health."""
+"""The ASGI application: /query (GraphQL), /auth/token (sign-in), keys and health."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -13,17 +15,44 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from app.db import Database
+from app.errors import InvalidToken
+from app.login.exchange import ExchangeError, check_form, sign_in
+from app.login.jwks import KeyCache
+from app.principals import Principal, parse_authorization, principal_for_token
+from app.sessions import looks_like_jwt, principal_for_access_token
 from app.settings import Settings, get_settings
+from app.signing import KeyRing
 
 log = logging.getLogger("teamclaims")
 
 
+@dataclass
+class Services:
+    """What a request may need, made once per process."""
+
+    settings: Settings
+    db: Database
+    keyring: KeyRing
+    idp_keys: KeyCache
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        """The caller of a request: an API token or a signed-in user's access token."""
+        secret = parse_authorization(authorization)
+        async with self.db.transaction() as session:
+            if looks_like_jwt(secret):
+                return await principal_for_access_token(
+                    session, self.keyring, secret, issuer=self.settings.issuer
+                )
+            return await principal_for_token(session, secret)
+
+
 class GraphQLApp(GraphQL):
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, services: Services) -> None:
         from resolvers.schema import schema  # resolvers -> app; imported here, not at module level
 
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
-        self.db = db
+        super().__init__(schema,
+                         graphql_ide="graphiql" if services.settings.graphiql else None)
+        self.services = services
 
     async def process_result(self, request, result):  # type: ignore[override]
         from resolvers.errors import code_error
@@ -36,29 +65,60 @@ class GraphQLApp(GraphQL):
     async def get_context(self, request, response):  # type: ignore[override]
         from resolvers.context import Context
 
-        return Context(db=self.db, authorization=request.headers.get("authorization"),
-                       request=request)
+        return Context(services=self.services,
+                       authorization=request.headers.get("authorization"), request=request)
+
+
+def oauth_error(error: str, description: str) -> JSONResponse:
+    """RFC 6749 §5.2."""
+    return JSONResponse({"error": error, "error_description": description}, status_code=400,
+                        headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    http = httpx.AsyncClient(timeout=settings.idp_timeout, follow_redirects=False)
+    services = Services(settings, db, KeyRing(db), KeyCache(http))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await services.keyring.load()
         yield
+        await http.aclose()
         await db.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    graphql = GraphQLApp(db, settings)
+    async def jwks(_request: Request) -> JSONResponse:
+        return JSONResponse(services.keyring.jwks(), headers={"Cache-Control": "max-age=300"})
+
+    async def token(request: Request) -> JSONResponse:
+        content_type = request.headers.get("content-type", "")
+        if not content_type.startswith("application/x-www-form-urlencoded"):
+            return oauth_error("invalid_request",
+                               "send the request as application/x-www-form-urlencoded")
+        form = await request.form()
+        try:
+            subject_token = check_form({k: str(v) for k, v in form.items()})
+            body = await sign_in(db, services.idp_keys, services.keyring, token=subject_token,
+                                 issuer=settings.issuer, ttl=settings.access_token_ttl)
+        except ExchangeError as exc:
+            return oauth_error(exc.error, exc.description)
+        except InvalidToken as exc:
+            log.info("token exchange refused: %s", exc.message)
+            return oauth_error(exc.oauth_error, exc.message)
+        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
     app = Starlette(
         routes=[
-            Route("/query", graphql, methods=["GET", "POST"]),
+            Route("/query", GraphQLApp(services), methods=["GET", "POST"]),
+            Route("/auth/token", token, methods=["POST"]),
+            Route("/.well-known/jwks.json", jwks),
             Route("/healthz", healthz),
         ],
         lifespan=lifespan,
     )
-    app.state.db = db
+    app.state.services = services
     return app

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import Access, access_for
+from app.audit import record
 from app.authz import Action
 from app.bindings import grants_of
 from app.db import Database, add_unique
@@ -88,8 +89,18 @@ async def add_team_member(
         who = await _member_ref(session, identity, member_mrn, email)
         await _require_team_grantable(session, access, team, f"adding a member to {team.mrn}")
         conflict = f"{who.label} is already a member of {team.mrn}"
-        if await _membership(session, team, who) is not None:
+        existing = await _membership(session, team, who)
+        if existing is not None and existing.added_by_hand:
             raise AlreadyExists(conflict)
+        if existing is not None:
+            # Held through a mapping so far: from now on also by hand, so sign-in sync
+            # never removes it.
+            existing.added_by_hand = True
+            session.add(existing)
+            record(session, actor=principal.mrn, action="team_member.added", org_mrn=team.org_mrn,
+                   subject_mrn=existing.user_mrn, target_mrn=team.mrn,
+                   details={"was": "sso"})
+            return AddMemberResult(created_pending=False, member_mrn=existing.user_mrn)
         row = TeamMember(
             team_mrn=team.mrn,
             user_mrn=who.user.mrn if who.user else None,
@@ -97,6 +108,9 @@ async def add_team_member(
             added_by_hand=True,
         )
         await add_unique(session, row, conflict)
+        record(session, actor=principal.mrn, action="team_member.added", org_mrn=team.org_mrn,
+               subject_mrn=row.user_mrn, target_mrn=team.mrn,
+               details={"pending_email": row.pending_email} if row.pending_email else None)
         return AddMemberResult(created_pending=who.user is None,
                                member_mrn=who.user.mrn if who.user else None)
 
@@ -113,6 +127,9 @@ async def remove_team_member(
         if row is None:
             raise NotFound(f"{who.label} is not a member of {team.mrn}")
         await session.delete(row)
+        record(session, actor=principal.mrn, action="team_member.removed", org_mrn=team.org_mrn,
+               subject_mrn=row.user_mrn, target_mrn=team.mrn,
+               details={"pending_email": row.pending_email} if row.pending_email else None)
         return row.user_mrn
 
 

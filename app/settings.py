@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     log_level: str = "info"
     #: Serve GraphiQL to browsers at /query.
     graphiql: bool = True
+    #: The `iss` of the access tokens teamclaims issues (its public URL, say).
+    issuer: str = "teamclaims"
+    #: Lifetime of an access token (and of the session it names), in seconds.
+    access_token_ttl: int = 900
+    #: Timeout for requests to identity providers (discovery, JWKS), in seconds.
+    idp_timeout: float = 5.0
 
 
 @lru_cache

@@ -2,19 +2,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, updated_at
 
 
 class User(SQLModel, table=True):
-    """A person. Created at first sign-in; found by MRN (or, for convenience, by email)."""
+    """A person. Created at first sign-in and identified by (issuer, subject), never by email."""
 
     __tablename__ = "user_account"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_user_issuer_subject"),)
 
     mrn: str = Field(primary_key=True, max_length=400)
     id: str = Field(max_length=64)
     email: str = Field(index=True, max_length=320)
     name: str | None = Field(default=None, max_length=200)
+    #: The identity provider's issuer and the token's `sub`: who this user is.
+    issuer: str | None = Field(default=None, max_length=400)
+    subject: str | None = Field(default=None, max_length=255)
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()

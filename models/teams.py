@@ -41,3 +41,22 @@ class TeamMember(SQLModel, table=True):
     #: Added by a person (addTeamMember) rather than by a claim mapping at sign-in.
     added_by_hand: bool = True
     created_at: datetime = created_at()
+
+
+class TeamMemberGrant(SQLModel, table=True):
+    """A mapping that justifies a membership: the claim value a sign-in matched."""
+
+    __tablename__ = "team_member_grant"
+    __table_args__ = (
+        UniqueConstraint("member_id", "mapping_mrn", name="uq_member_grant_mapping"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="team_member.id", ondelete="CASCADE", index=True)
+    mapping_mrn: str = Field(
+        foreign_key="team_external_group_mapping.mrn", ondelete="CASCADE", index=True,
+        max_length=500,
+    )
+    claim: str = Field(max_length=200)
+    value: str = Field(max_length=400)
+    created_at: datetime = created_at()

@@ -1,4 +1,4 @@
-"""The per-request context: the database and the caller."""
+"""The per-request context: the process's services and the caller."""
 
 from __future__ import annotations
 
@@ -8,22 +8,25 @@ import strawberry
 from starlette.requests import Request
 
 from app.db import Database
-from app.principals import Principal, parse_authorization, principal_for_token
+from app.main import Services
+from app.principals import Principal
 
 
 @dataclass
 class Context:
-    db: Database
+    services: Services
     authorization: str | None
     request: Request | None = None
     _principal: Principal | None = field(default=None, repr=False)
 
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
     async def principal(self) -> Principal:
-        """The caller, resolved once per request; UNAUTHENTICATED without a valid token."""
+        """The caller, resolved once per request; UNAUTHENTICATED without valid credentials."""
         if self._principal is None:
-            secret = parse_authorization(self.authorization)
-            async with self.db.transaction() as session:
-                self._principal = await principal_for_token(session, secret)
+            self._principal = await self.services.authenticate(self.authorization)
         return self._principal
 
 

@@ -59,6 +59,10 @@ class SetRolesInput:
 class AddTeamExternalGroupMappingInput:
     team_mrn: str
     external_id: str
+    claim: str | None = strawberry.field(
+        default=None,
+        description="The claim the value must appear in; default: the provider's groups claim.",
+    )
 
 
 @strawberry.input

@@ -11,7 +11,7 @@ from resolvers.types import TeamExternalGroupMapping
 async def add_mapping(info: Info, input: AddTeamExternalGroupMappingInput) -> TeamExternalGroupMapping:
     row, team = await mappings.add_mapping(
         info.context.db, await info.context.principal(), team_mrn=input.team_mrn,
-        external_id=input.external_id,
+        external_id=input.external_id, claim=input.claim,
     )
     return TeamExternalGroupMapping.of(row, team)
 

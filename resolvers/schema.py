@@ -9,6 +9,7 @@ from strawberry.types import ExecutionContext
 
 from app.errors import AppError
 from resolvers import iam as iam_r
+from resolvers import login as login_r
 from resolvers import mappings as mappings_r
 from resolvers import scopes as scopes_r
 from resolvers import teams as teams_r
@@ -49,6 +50,12 @@ class Query:
     organization: Organization | None = strawberry.field(resolver=scopes_r.organization)
     space: Space | None = strawberry.field(resolver=scopes_r.space)
     workspace: Workspace | None = strawberry.field(resolver=scopes_r.workspace)
+    oidc_provider: login_r.OidcProvider | None = strawberry.field(resolver=login_r.oidc_provider)
+    viewer: login_r.Viewer | None = strawberry.field(
+        resolver=login_r.viewer, description="The signed-in user; null for an API token.")
+    access_summary: login_r.AccessSummary = strawberry.field(
+        resolver=login_r.access_summary,
+        description="Per scope: the user's roles, where each comes from, and the one in force.")
 
 
 @strawberry.type
@@ -70,6 +77,12 @@ class Mutation:
     create_organization: Organization = strawberry.mutation(resolver=scopes_r.create_organization)
     create_space: Space = strawberry.mutation(resolver=scopes_r.create_space)
     create_workspace: Workspace = strawberry.mutation(resolver=scopes_r.create_workspace)
+    set_oidc_provider: login_r.OidcProvider = strawberry.mutation(
+        resolver=login_r.set_oidc_provider)
+    remove_oidc_provider: bool = strawberry.mutation(resolver=login_r.remove_oidc_provider)
+    force_logout: int = strawberry.mutation(
+        resolver=login_r.force_logout,
+        description="End all of the user's sessions now; returns how many were ended.")
 
 
 class Schema(strawberry.Schema):

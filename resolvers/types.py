@@ -41,12 +41,14 @@ class TeamExternalGroupMapping:
     mrn: str
     team: Team
     external_id: str
+    claim: str | None = strawberry.field(description="Null: the provider's groups claim.")
     created_at: str
     updated_at: str
 
     @classmethod
     def of(cls, row: MappingRow, team: TeamRow) -> TeamExternalGroupMapping:
         return cls(mrn=row.mrn, team=Team.of(team), external_id=row.external_id,
+                   claim=row.claim or None,
                    created_at=rfc3339(row.created_at), updated_at=rfc3339(row.updated_at))
 
 

@@ -14,7 +14,9 @@ from app.errors import (
     Forbidden,
     Internal,
     InvalidArgument,
+    InvalidToken,
     NotFound,
+    SignInRefused,
     Unauthenticated,
 )
 
@@ -25,6 +27,8 @@ EXPECTED = [
     (AlreadyExists, "ALREADY_EXISTS", 409),
     (InvalidArgument, "INVALID_ARGUMENT", 400),
     (Internal, "INTERNAL", 500),
+    (InvalidToken, "INVALID_TOKEN", 400),
+    (SignInRefused, "SIGN_IN_REFUSED", 400),
 ]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -101,6 +105,8 @@ def test_catalogue_has_exactly_the_known_codes() -> None:
         "INTERNAL",
         "GRAPHQL_PARSE_FAILED",
         "GRAPHQL_VALIDATION_FAILED",
+        "INVALID_TOKEN",
+        "SIGN_IN_REFUSED",
     }
     for code, meaning in CATALOGUE.items():
         assert isinstance(meaning, str) and meaning.strip(), code

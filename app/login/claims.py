@@ -1,0 +1,91 @@
+"""What a token's claims say that mappings can match. Pure.
+
+A mapping names an external id and, optionally, a claim; without a claim it
+reads the provider's groups claim (stored as the empty claim name ``""``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.errors import SignInRefused
+
+#: The provider's groups claim, whatever its name.
+GROUPS = ""
+#: Bounds on what one token contributes (and what is kept of the last sign-in).
+MAX_VALUES = 2000
+MAX_VALUE_LENGTH = 400
+#: Claims that describe the token, not the person: never matched.
+_TOKEN_CLAIMS = frozenset({
+    "iss", "aud", "exp", "iat", "nbf", "azp", "nonce", "at_hash", "c_hash", "auth_time",
+    "jti", "sid", "acr", "amr", "_claim_names", "_claim_sources", "uti", "rh", "tid", "ver",
+})
+
+
+@dataclass(frozen=True)
+class ClaimValues:
+    """(claim, value) pairs a mapping can match, and whether the groups claim was present."""
+
+    pairs: frozenset[tuple[str, str]]
+    groups_present: bool
+
+    def as_dict(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for claim, value in sorted(self.pairs):
+            out.setdefault(claim, []).append(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, list[str]]) -> ClaimValues:
+        pairs = frozenset((c, v) for c, vs in data.items() for v in vs)
+        return cls(pairs, GROUPS in data)
+
+
+def _strings(value: Any) -> list[str] | None:
+    """A claim as a list of strings: a string is a list of one; other shapes are ignored."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def is_groups_overage(claims: Mapping[str, Any], groups_claim: str) -> bool:
+    """Entra ID leaves the groups out and points at Graph instead when there are too many."""
+    names = claims.get("_claim_names")
+    return groups_claim not in claims and isinstance(names, dict) and groups_claim in names
+
+
+def refuse_overage(claims: Mapping[str, Any], groups_claim: str) -> None:
+    if is_groups_overage(claims, groups_claim):
+        raise SignInRefused(
+            f"the ID token has too many groups: the identity provider left the {groups_claim!r} "
+            "claim out and points to _claim_sources instead (Entra ID group overage). Fix it at "
+            "the provider: emit only the groups assigned to the application, or filter the groups "
+            "claim (Token configuration > groups claim > 'Groups assigned to the application')"
+        )
+
+
+def extract(claims: Mapping[str, Any], groups_claim: str) -> ClaimValues:
+    pairs: set[tuple[str, str]] = set()
+
+    def add(claim: str, values: list[str]) -> None:
+        for v in values:
+            if len(pairs) >= MAX_VALUES:
+                return
+            if 0 < len(v) <= MAX_VALUE_LENGTH:
+                pairs.add((claim, v))
+
+    groups = _strings(claims.get(groups_claim)) if groups_claim in claims else None
+    if groups is not None:
+        add(GROUPS, groups)
+    for name, value in claims.items():
+        if name in _TOKEN_CLAIMS or name == groups_claim or not isinstance(name, str):
+            continue
+        if (values := _strings(value)) is not None:
+            add(name, values)
+    if groups is not None:
+        add(groups_claim, groups)
+    return ClaimValues(frozenset(pairs), groups is not None)

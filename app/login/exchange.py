@@ -1,0 +1,216 @@
+"""Token exchange (RFC 8693): an identity provider's ID token in, a teamclaims access token out.
+
+At that moment the user's SSO team memberships are synced from the token's claims.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import LOGIN_HOOK, record
+from app.clock import now
+from app.db import Database, insert_or_ignore
+from app.errors import InvalidToken, SignInRefused
+from app.login import claims as claim_rules
+from app.login import idtoken
+from app.login.jwks import KeyCache
+from app.login.providers import MissingClaimPolicy
+from app.login.store import apply_plan, held_memberships, matching_mappings
+from app.login.sync import plan as plan_sync
+from app.mrn import user_mrn as make_user_mrn
+from app.secrets import new_id
+from app.sessions import access_token, open_session
+from app.signing import KeyRing
+from app.validation import has_control_characters
+from models import LoginClaims, OidcProvider, Team, TeamMember, User
+
+GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+
+
+class ExchangeError(Exception):
+    """An RFC 6749 §5.2 error response."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+@dataclass(frozen=True)
+class Verified:
+    provider: OidcProvider
+    claims: dict[str, Any]
+
+
+async def find_provider(session: AsyncSession, unverified: Mapping[str, Any]) -> OidcProvider:
+    iss = unverified.get("iss")
+    aud = unverified.get("aud")
+    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    if not isinstance(iss, str):
+        raise InvalidToken("the ID token has no issuer ('iss')")
+    rows = (await session.execute(select(OidcProvider).where(OidcProvider.issuer == iss))).scalars()
+    candidates = [p for p in rows if p.audience in audiences]
+    if not candidates:
+        raise InvalidToken(
+            f"no organization accepts ID tokens from issuer {iss!r} for audience {audiences}"
+        )
+    return candidates[0]  # (issuer, audience) is unique
+
+
+async def verify(db: Database, keys: KeyCache, token: str) -> Verified:
+    """Validate an ID token against the provider configured for its issuer and audience."""
+    _, unverified = idtoken.unverified_header_and_claims(token)
+    async with db.transaction() as session:
+        provider = await find_provider(session, unverified)
+    jwks_uri = provider.jwks_uri or await keys.jwks_uri(provider.issuer)
+    expect = idtoken.Expectations(provider.issuer, provider.audience)
+    try:
+        claims = idtoken.validate(token, await keys.keys(jwks_uri), expect, time.time())
+    except idtoken.UnknownKey as unknown:
+        fresh = await keys.keys_after_unknown_kid(jwks_uri)
+        try:
+            if fresh is None:
+                raise unknown
+            claims = idtoken.validate(token, fresh, expect, time.time())
+        except idtoken.UnknownKey:
+            raise InvalidToken(
+                f"the ID token is signed with key {unknown.kid!r}, which the provider's JWKS "
+                "does not publish"
+            ) from None
+    return Verified(provider, claims)
+
+
+def _text_claim(claims: Mapping[str, Any], name: str, limit: int) -> str | None:
+    value = claims.get(name)
+    if not isinstance(value, str) or has_control_characters(value):
+        return None
+    return value.strip()[:limit] or None
+
+
+async def _lock_identity(session: AsyncSession, issuer: str, subject: str) -> None:
+    """Serialise sign-ins of one identity (PostgreSQL; SQLite serialises all writers)."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                              {"k": f"{issuer}\n{subject}"})
+
+
+async def _upsert_user(session: AsyncSession, issuer: str, claims: Mapping[str, Any]) -> User:
+    subject = claims["sub"]
+    email = _text_claim(claims, "email", 320) or ""
+    name = _text_claim(claims, "name", 200)
+    user_id = new_id(8)
+    await insert_or_ignore(session, User, [{
+        "mrn": make_user_mrn(user_id), "id": user_id, "email": email, "name": name,
+        "issuer": issuer, "subject": subject,
+    }])
+    user = (await session.execute(
+        select(User).where(User.issuer == issuer, User.subject == subject)
+    )).scalar_one()
+    if (email and user.email != email) or (name and user.name != name):
+        user.email, user.name = email or user.email, name or user.name
+        session.add(user)
+    return user
+
+
+async def _claim_pending(session: AsyncSession, user: User, org_mrn: str,
+                         claims: Mapping[str, Any]) -> None:
+    """Pending memberships for this email become the user's, if the provider verified it."""
+    if not user.email or claims.get("email_verified") not in (True, "true"):
+        return
+    pending = (await session.execute(
+        select(TeamMember).join(Team, Team.mrn == TeamMember.team_mrn).where(
+            TeamMember.pending_email == user.email, Team.org_mrn == org_mrn)
+    )).scalars().all()
+    for row in pending:
+        already = (await session.execute(select(TeamMember.id).where(
+            TeamMember.team_mrn == row.team_mrn, TeamMember.user_mrn == user.mrn))).first()
+        if already:
+            await session.execute(update(TeamMember).where(TeamMember.id == already[0])
+                                  .values(added_by_hand=True))
+            await session.delete(row)
+        else:
+            row.user_mrn, row.pending_email = user.mrn, None
+            session.add(row)
+        record(session, actor=LOGIN_HOOK, action="team_member.pending_claimed", org_mrn=org_mrn,
+               subject_mrn=user.mrn, target_mrn=row.team_mrn, details={"email": user.email})
+    await session.flush()
+
+
+async def sign_in(db: Database, keys: KeyCache, ring: KeyRing, *, token: str, issuer: str,
+                  ttl: int) -> dict[str, Any]:
+    verified = await verify(db, keys, token)
+    provider, claims = verified.provider, verified.claims
+    groups_claim = provider.groups_claim
+    claim_rules.refuse_overage(claims, groups_claim)
+    values = claim_rules.extract(claims, groups_claim)
+    policy = MissingClaimPolicy(provider.missing_claim)
+    if not values.groups_present and policy is MissingClaimPolicy.FAIL:
+        raise SignInRefused(
+            f"the ID token has no {groups_claim!r} claim, so team memberships cannot be decided; "
+            f"configure the identity provider to emit it (or set missingClaim to KEEP or CLEAR)"
+        )
+    keep = not values.groups_present and policy is MissingClaimPolicy.KEEP
+    org = provider.org_mrn
+    async with db.transaction() as session:
+        await _lock_identity(session, provider.issuer, claims["sub"])
+        user = await _upsert_user(session, provider.issuer, claims)
+        await _claim_pending(session, user, org, claims)
+        stored = await session.get(LoginClaims, (user.mrn, org))
+        if keep and stored is not None:
+            previous = json.loads(stored.claims)
+            if claim_rules.GROUPS in previous:
+                values = claim_rules.ClaimValues(
+                    values.pairs | {(claim_rules.GROUPS, v) for v in previous[claim_rules.GROUPS]},
+                    True,
+                )
+        held, ids, why = await held_memberships(session, user.mrn, org)
+        if not keep:
+            plan = plan_sync(held, await matching_mappings(session, org, values))
+            await apply_plan(session, user_mrn=user.mrn, org_mrn=org, plan=plan, member_ids=ids,
+                             why=why)
+        kept = json.dumps(values.as_dict(), sort_keys=True)
+        if stored is None:
+            session.add(LoginClaims(user_mrn=user.mrn, org_mrn=org, claims=kept))
+        else:
+            stored.claims, stored.signed_in_at = kept, now()
+            session.add(stored)
+        row = await open_session(session, user_mrn=user.mrn, org_mrn=org, ttl_seconds=ttl)
+        record(session, actor=LOGIN_HOOK, action="session.opened", org_mrn=org,
+               subject_mrn=user.mrn, target_mrn=row.id)
+    return {
+        "access_token": access_token(ring, row, issuer=issuer),
+        "issued_token_type": ACCESS_TOKEN_TYPE,
+        "token_type": "Bearer",
+        "expires_in": ttl,
+    }
+
+
+def check_form(form: Mapping[str, str]) -> str:
+    """The subject token of a well-formed exchange request, or an RFC 6749 error."""
+    grant = form.get("grant_type")
+    if grant != GRANT_TYPE:
+        raise ExchangeError("unsupported_grant_type",
+                            f"grant_type must be {GRANT_TYPE}")
+    token_type = form.get("subject_token_type")
+    if token_type != ID_TOKEN_TYPE:
+        raise ExchangeError("invalid_request",
+                            f"subject_token_type must be {ID_TOKEN_TYPE}")
+    if form.get("actor_token"):
+        raise ExchangeError("invalid_request", "delegation (actor_token) is not supported")
+    requested = form.get("requested_token_type")
+    if requested and requested != ACCESS_TOKEN_TYPE:
+        raise ExchangeError("invalid_request",
+                            f"requested_token_type can only be {ACCESS_TOKEN_TYPE}")
+    token = form.get("subject_token")
+    if not token:
+        raise ExchangeError("invalid_request", "subject_token is required")
+    return token

@@ -1,0 +1,89 @@
+"""Sessions and the access tokens that carry them.
+
+An access token is a short-lived JWT signed by teamclaims; it names a session
+row, and every request checks that row, so revoking a session (forceLogout)
+takes effect on the next request on every replica.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from jose import jwt
+from jose.exceptions import JOSEError
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.clock import as_utc, now
+from app.errors import Unauthenticated
+from app.principals import Principal
+from app.secrets import new_id
+from app.signing import ALGORITHM, KeyRing
+from models import LoginSession
+
+AUDIENCE = "teamclaims"
+
+
+def looks_like_jwt(token: str) -> bool:
+    return token.count(".") == 2
+
+
+async def open_session(
+    session: AsyncSession, *, user_mrn: str, org_mrn: str, ttl_seconds: int
+) -> LoginSession:
+    issued = now()
+    row = LoginSession(id=new_id(16), user_mrn=user_mrn, org_mrn=org_mrn, created_at=issued,
+                       expires_at=issued + timedelta(seconds=ttl_seconds))
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def access_token(keys: KeyRing, row: LoginSession, *, issuer: str) -> str:
+    key = keys.current
+    assert key is not None, "KeyRing.load() runs at start-up"
+    iat = int(time.time())
+    claims = {
+        "iss": issuer, "aud": AUDIENCE, "sub": row.user_mrn, "sid": row.id, "org": row.org_mrn,
+        "iat": iat, "nbf": iat, "exp": int(row.expires_at.timestamp()),
+    }
+    return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+async def principal_for_access_token(
+    session: AsyncSession, keys: KeyRing, token: str, *, issuer: str
+) -> Principal:
+    invalid = Unauthenticated("invalid access token: sign in again")
+    try:
+        header = jwt.get_unverified_header(token)
+    except JOSEError:
+        raise invalid from None
+    if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
+        raise invalid
+    key = await keys.verification_key(header["kid"])
+    if key is None:
+        raise invalid
+    try:
+        claims = jwt.decode(token, key.public, algorithms=[ALGORITHM], audience=AUDIENCE,
+                            issuer=issuer)
+    except JOSEError:
+        raise Unauthenticated("invalid or expired access token: sign in again") from None
+    row = await session.get(LoginSession, claims.get("sid"))
+    if row is None or row.user_mrn != claims.get("sub"):
+        raise invalid
+    if row.revoked_at is not None:
+        raise Unauthenticated("this session was ended (signed out or forced out): sign in again")
+    if as_utc(row.expires_at) <= now():
+        raise Unauthenticated("this session has expired: sign in again")
+    return Principal(mrn=row.user_mrn, kind="user", home_org_mrn=row.org_mrn)
+
+
+async def revoke_sessions(session: AsyncSession, *, user_mrn: str, org_mrns: list[str]) -> int:
+    result = await session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_mrn == user_mrn, LoginSession.org_mrn.in_(org_mrns),
+               LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    return result.rowcount or 0
