@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 import httpx
 from starlette.applications import Starlette
@@ -24,6 +25,8 @@ from app.settings import Settings, get_settings
 from app.signing import KeyRing
 
 log = logging.getLogger("teamclaims")
+#: An ID token with a few hundred groups is tens of kilobytes; nothing legitimate is larger.
+MAX_FORM_BYTES = 256 * 1024
 
 
 @dataclass
@@ -99,17 +102,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if not content_type.startswith("application/x-www-form-urlencoded"):
             return oauth_error("invalid_request",
                                "send the request as application/x-www-form-urlencoded")
-        form = await request.form()
+        body = await request.body()
+        if len(body) > MAX_FORM_BYTES:
+            return oauth_error("invalid_request", "the request is too large")
         try:
-            subject_token = check_form({k: str(v) for k, v in form.items()})
-            body = await sign_in(db, services.idp_keys, services.keyring, token=subject_token,
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+        except (UnicodeDecodeError, ValueError):
+            return oauth_error("invalid_request", "the request body is not form-encoded")
+        names = [k for k, _ in pairs]
+        if len(set(names)) != len(names):
+            return oauth_error("invalid_request", "a parameter is repeated (RFC 6749 §3.2)")
+        try:
+            subject_token = check_form(dict(pairs))
+            answer = await sign_in(db, services.idp_keys, services.keyring, token=subject_token,
                                  issuer=settings.issuer, ttl=settings.access_token_ttl)
         except ExchangeError as exc:
             return oauth_error(exc.error, exc.description)
         except InvalidToken as exc:
             log.info("token exchange refused: %s", exc.message)
             return oauth_error(exc.oauth_error, exc.message)
-        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        return JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     app = Starlette(
         routes=[

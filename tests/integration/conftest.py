@@ -13,8 +13,14 @@ import os
 import pytest
 
 from tests.integration.harness import (
-    Org, Server, create_postgres_database, drop_postgres_database, start_server, stop_server,
+    Org,
+    Server,
+    create_postgres_database,
+    drop_postgres_database,
+    start_server,
+    stop_server,
 )
+from tests.integration.oidc import Provider, start_provider
 
 PG_URL = os.environ.get("TEAMCLAIMS_TEST_POSTGRES_URL")
 REQUIRE_PG = os.environ.get("TEAMCLAIMS_REQUIRE_POSTGRES") == "1"
@@ -45,3 +51,11 @@ async def server(request, tmp_path_factory) -> Server:
 async def org(server: Server) -> Org:
     """A fresh organization and an owner token scoped to it."""
     return await server.new_org()
+
+
+@pytest.fixture(scope="session")
+def provider() -> Provider:
+    """A real OIDC provider process on 127.0.0.1, shared by the session."""
+    p = start_provider()
+    yield p
+    p.stop()
