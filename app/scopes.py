@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.access import access_for, load_scope
 from app.authz import Action
 from app.db import Database, add_unique
-from app.errors import AlreadyExists, InvalidArgument
+from app.errors import AlreadyExists, Forbidden, InvalidArgument, NotFound
 from app.mrn import (
     PLATFORM_MRN,
     ScopeKind,
@@ -50,8 +50,14 @@ async def create_organization(
     name = check_name(name)
     async with db.transaction() as session:
         access = await access_for(session, principal)
-        access.require(Action.CREATE_ORGANIZATION, await load_scope(session, PLATFORM_MRN),
-                       "the platform scope was not found")
+        try:
+            access.require(Action.CREATE_ORGANIZATION, await load_scope(session, PLATFORM_MRN),
+                           "")
+        except NotFound:
+            raise Forbidden(
+                "creating organizations needs the 'platform-admin' role "
+                "(an operator makes such a token with `teamclaims bootstrap --platform-admin`)"
+            ) from None
         org = await create_organization_unchecked(
             session, org_id=org_id, name=name, description=description
         )

@@ -12,7 +12,7 @@ from app.login.sync import Held, Match, Plan
 from models import Team, TeamExternalGroupMapping, TeamMember, TeamMemberGrant
 
 #: Rows per IN (...) list: keeps every statement well under the drivers' parameter limits.
-_CHUNK = 500
+_CHUNK = 1000
 
 
 async def held_memberships(

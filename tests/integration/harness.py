@@ -139,8 +139,11 @@ class Server:
 
     async def snapshot(self) -> dict[str, list[tuple]]:
         """Every row of every table, in a stable order: to prove a request changed nothing."""
-        tables = ["scope", "user_account", "team", "team_member", "team_external_group_mapping",
-                  "role_binding", "api_token"]
+        from sqlmodel import SQLModel
+
+        import models  # noqa: F401  (registers every table)
+
+        tables = sorted(SQLModel.metadata.tables)
         out: dict[str, list[tuple]] = {}
         async with self.db.transaction() as s:
             for t in tables:
