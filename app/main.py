@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse(services.keyring.jwks(), headers={"Cache-Control": "max-age=300"})
 
     async def token(request: Request) -> JSONResponse:
-        content_type = request.headers.get("content-type", "")
+        content_type = request.headers.get("content-type", "").lower()
         if not content_type.startswith("application/x-www-form-urlencoded"):
             return oauth_error("invalid_request",
                                "send the request as application/x-www-form-urlencoded")

@@ -7,9 +7,10 @@ decides whether a token is acceptable and returns its claims.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jose import jwk, jws
@@ -48,23 +49,34 @@ class PublicKey:
     kty: str
     alg: str | None
     use: str | None
-    key: Any  # a python-jose key object, built once
+    jwk: dict[str, Any]
+    #: python-jose key objects by algorithm, built once each (a JWK without `alg` can
+    #: serve several, e.g. RS256 and RS384).
+    _by_alg: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_jwk(cls, data: Mapping[str, Any]) -> PublicKey | None:
-        """Build a verification key from a JWK; None for keys that cannot verify signatures."""
+        """A verification key from a JWK; None for keys that cannot verify signatures."""
         kty, alg, use = data.get("kty"), data.get("alg"), data.get("use")
         if kty not in ("RSA", "EC") or (use not in (None, "sig")):
             return None
-        if alg is not None and alg not in ALLOWED_ALGORITHMS:
+        if alg is not None and (alg not in ALLOWED_ALGORITHMS or _KTY_FOR[alg[:2]] != kty):
             return None
-        if "d" in data:  # a private key published by mistake: use only its public half
-            data = {k: v for k, v in data.items() if k not in ("d", "p", "q", "dp", "dq", "qi")}
-        try:
-            key = jwk.construct(dict(data), alg or ("RS256" if kty == "RSA" else _ec_alg(data)))
-        except (JOSEError, ValueError, TypeError, KeyError):
+        # A private key published by mistake: keep only its public half.
+        public = {k: v for k, v in data.items() if k not in ("d", "p", "q", "dp", "dq", "qi")}
+        key = cls(data.get("kid"), kty, alg, use, public)
+        if key.key_for(alg or ("RS256" if kty == "RSA" else _ec_alg(public))) is None:
             return None
-        return cls(data.get("kid"), kty, alg, use, key)
+        return key
+
+    def key_for(self, alg: str) -> Any | None:
+        """The key object that verifies ``alg`` signatures (None if the JWK is unusable)."""
+        if alg not in self._by_alg:
+            try:
+                self._by_alg[alg] = jwk.construct(dict(self.jwk), alg)
+            except (JOSEError, ValueError, TypeError, KeyError):
+                self._by_alg[alg] = None
+        return self._by_alg[alg]
 
 
 def _ec_alg(data: Mapping[str, Any]) -> str:
@@ -120,10 +132,10 @@ def select_key(header: Mapping[str, Any], keys: Mapping[str | None, PublicKey]) 
                                "from the provider's JWKS")
     kid = header.get("kid")
     if kid is None:
-        candidates = [k for k in keys.values() if k.kty == _KTY_FOR[alg[:2]]]
-        if len(candidates) != 1:
+        # OpenID Connect Core §10.1: without a kid there must be exactly one key.
+        if len(keys) != 1:
             raise InvalidToken("the ID token names no key id (kid) and the provider has several keys")
-        key = candidates[0]
+        key = next(iter(keys.values()))
     else:
         if not isinstance(kid, str):
             raise InvalidToken("the ID token's kid is not a string")
@@ -143,7 +155,13 @@ def _number(claims: Mapping[str, Any], name: str, required: bool) -> float | Non
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidToken(f"the ID token's {name!r} claim is not a number")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise InvalidToken(f"the ID token's {name!r} claim is not a finite number")
+    return number
 
 
 def check_claims(claims: Mapping[str, Any], expect: Expectations, now: float) -> None:
@@ -190,7 +208,10 @@ def validate(
     header, _ = unverified_header_and_claims(token)
     key = select_key(header, keys)
     try:
-        payload = jws.verify(token, key.key, algorithms=[header["alg"]])
+        verifier = key.key_for(header["alg"])
+        if verifier is None:
+            raise InvalidToken(f"the ID token's algorithm {header['alg']} does not fit its key")
+        payload = jws.verify(token, verifier, algorithms=[header["alg"]])
     except JOSEError:
         raise InvalidToken("the ID token's signature does not verify") from None
     try:

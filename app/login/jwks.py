@@ -1,7 +1,7 @@
 """Provider metadata and keys over HTTP: discovery and JWKS, cached.
 
 - Keys are cached for the JWKS response's Cache-Control max-age, clamped to
-  [MIN_TTL, MAX_TTL] (DEFAULT_TTL when absent or `no-cache`/`no-store`).
+  [MIN_TTL, MAX_TTL] (DEFAULT_TTL when absent; MIN_TTL for `no-cache`/`no-store`).
 - A token naming an unknown key id triggers at most one refetch per
   REFETCH_INTERVAL per JWKS URI (key rotation), never a fetch per request.
 - When the provider is unreachable, the last keys fetched keep being used.
@@ -92,6 +92,9 @@ class KeyCache:
         """The current keys: cached while fresh; refetched when expired (stale on failure)."""
         entry = self._jwks.setdefault(jwks_uri, _Entry())
         if entry.expires_at > self.clock():
+            if entry.fetched_at == float("-inf"):  # never fetched: failing, in a pause
+                raise InvalidToken(
+                    f"the identity provider's keys could not be fetched ({jwks_uri})")
             return entry.keys
         async with entry.lock:
             if entry.expires_at <= self.clock():
