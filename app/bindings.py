@@ -168,7 +168,7 @@ async def set_roles(
         seen: set[str] = set()
         mrns: list[str] = []
         for value, role_names in parsed:
-            who = await resolve_identity(session, access, value)
+            who = await resolve_identity(session, access, value, org_mrn=scope.org_mrn)
             if who.mrn in seen:
                 raise InvalidArgument(
                     f"{who.mrn} appears more than once in updates", field="updates"
@@ -186,7 +186,7 @@ async def get_roles(db: Database, principal: Principal, *, identity: str, scope_
         scope = await load_scope(session, ref.mrn)
         access.require(Action.READ, scope, f"scope {ref.mrn} not found")
         try:
-            who = await resolve_identity(session, access, identity)
+            who = await resolve_identity(session, access, identity, org_mrn=scope.org_mrn)
         except NotFound:
             # An identity named by MRN that is gone (or out of reach) has no roles here:
             # Terraform reads a deleted binding back this way. Bindings on this scope are
@@ -205,7 +205,7 @@ async def effective_roles(
         access = await access_for(session, principal)
         scope = await load_scope(session, ref.mrn)
         access.require(Action.READ, scope, f"scope {ref.mrn} not found")
-        who = await resolve_identity(session, access, identity)
+        who = await resolve_identity(session, access, identity, org_mrn=scope.org_mrn)
         chain = chain_of(scope)
         direct = select(
             RoleBinding.role, RoleBinding.scope_mrn, RoleBinding.identity_mrn

@@ -17,7 +17,7 @@ from app.mrn import (
     is_user_mrn,
     looks_like_mrn,
 )
-from models import APIToken, Scope, Team, User
+from models import APIToken, LoginClaims, Scope, Team, User
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,20 @@ def _not_found(value: str) -> NotFound:
     return NotFound(f"identity {value!r} not found")
 
 
-async def user_by_email(session: AsyncSession, email: str) -> User | None:
-    users = (await session.execute(select(User).where(User.email == email).limit(2))).scalars().all()
+async def user_by_email(session: AsyncSession, email: str, org_mrn: str | None) -> User | None:
+    """The user an email names in an organization, if any.
+
+    Only a user who signed in to this organization with this email marked verified by its
+    identity provider counts: an unverified email claim (or one verified by another
+    organization's provider) must never pull someone into a team meant for the mailbox owner.
+    """
+    if org_mrn is None:
+        return None
+    users = (await session.execute(
+        select(User).join(LoginClaims, LoginClaims.user_mrn == User.mrn)
+        .where(User.email == email, User.email_verified.is_(True), LoginClaims.org_mrn == org_mrn)
+        .limit(2)
+    )).scalars().all()
     if len(users) > 1:
         raise InvalidArgument(
             f"more than one user has the email {email!r}: name the user by MRN instead",
@@ -44,7 +56,8 @@ async def user_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 async def resolve_identity(
-    session: AsyncSession, access: Access, value: str, *, field: str = "identity"
+    session: AsyncSession, access: Access, value: str, *, org_mrn: str | None,
+    field: str = "identity",
 ) -> Identity:
     """Find the identity; one the caller cannot see is reported exactly like a missing one."""
     value = (value or "").strip()
@@ -54,7 +67,7 @@ async def resolve_identity(
         if not is_email(value):
             raise InvalidArgument(f"malformed {field} {value!r}: expected {IDENTITY_FORMS}",
                                   field=field)
-        user = await user_by_email(session, value)
+        user = await user_by_email(session, value, org_mrn)
         if user is None:
             raise NotFound(
                 f"no user with email {value!r}: users appear at their first sign-in "

@@ -47,13 +47,14 @@ class MemberView:
 
 
 async def _member_ref(
-    session: AsyncSession, identity: str | None, member_mrn: str | None, email: str | None
+    session: AsyncSession, team: Team, identity: str | None, member_mrn: str | None,
+    email: str | None,
 ) -> MemberRef:
     field, value = exactly_one({"identity": identity, "memberMrn": member_mrn, "email": email})
     value = str(value).strip()
     if field == "email" or (field == "identity" and not looks_like_mrn(value)):
         address = check_email(value, field)
-        return MemberRef(await user_by_email(session, address), address)
+        return MemberRef(await user_by_email(session, address, team.org_mrn), address)
     if not is_user_mrn(value):
         raise InvalidArgument(
             f"malformed {field} {value!r}: a team member is a user, "
@@ -86,7 +87,7 @@ async def add_team_member(
     async with db.transaction() as session:
         access = await access_for(session, principal)
         team, _ = await team_in_reach(session, access, team_mrn, Action.MANAGE_TEAMS)
-        who = await _member_ref(session, identity, member_mrn, email)
+        who = await _member_ref(session, team, identity, member_mrn, email)
         await _require_team_grantable(session, access, team, f"adding a member to {team.mrn}")
         conflict = f"{who.label} is already a member of {team.mrn}"
         existing = await _membership(session, team, who)
@@ -122,7 +123,7 @@ async def remove_team_member(
     async with db.transaction() as session:
         access = await access_for(session, principal)
         team, _ = await team_in_reach(session, access, team_mrn, Action.MANAGE_TEAMS)
-        who = await _member_ref(session, identity, member_mrn, email)
+        who = await _member_ref(session, team, identity, member_mrn, email)
         row = await _membership(session, team, who)
         if row is None:
             raise NotFound(f"{who.label} is not a member of {team.mrn}")
@@ -145,7 +146,7 @@ async def get_team_member(
                 field="identity",
             )
         try:
-            who = await _member_ref(session, identity, None, None)
+            who = await _member_ref(session, team, identity, None, None)
         except NotFound:
             return None
         row = await _membership(session, team, who)

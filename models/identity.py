@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, updated_at
@@ -21,5 +21,8 @@ class User(SQLModel, table=True):
     #: The identity provider's issuer and the token's `sub`: who this user is.
     issuer: str | None = Field(default=None, max_length=400)
     subject: str | None = Field(default=None, max_length=255)
+    #: Whether the identity provider said the email is verified (`email_verified: true`) at
+    #: the last sign-in. Only verified emails ever name a user.
+    email_verified: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = created_at()
     updated_at: datetime = updated_at()

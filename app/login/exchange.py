@@ -107,24 +107,30 @@ async def _upsert_user(session: AsyncSession, issuer: str, claims: Mapping[str, 
     subject = claims["sub"]
     email = _text_claim(claims, "email", 320) or ""
     name = _text_claim(claims, "name", 200)
+    verified = bool(email) and email_verified(claims)
     user_id = new_id(8)
     await insert_or_ignore(session, User, [{
         "mrn": make_user_mrn(user_id), "id": user_id, "email": email, "name": name,
-        "issuer": issuer, "subject": subject,
+        "issuer": issuer, "subject": subject, "email_verified": verified,
     }])
     user = (await session.execute(
         select(User).where(User.issuer == issuer, User.subject == subject)
     )).scalar_one()
-    if (email and user.email != email) or (name and user.name != name):
-        user.email, user.name = email or user.email, name or user.name
+    if (email, name or user.name, verified) != (user.email, user.name, user.email_verified):
+        # The provider is the source of truth for who the subject is now.
+        user.email, user.name, user.email_verified = email, name or user.name, verified
         session.add(user)
     return user
+
+
+def email_verified(claims: Mapping[str, Any]) -> bool:
+    return claims.get("email_verified") in (True, "true")
 
 
 async def _claim_pending(session: AsyncSession, user: User, org_mrn: str,
                          claims: Mapping[str, Any]) -> None:
     """Pending memberships for this email become the user's, if the provider verified it."""
-    if not user.email or claims.get("email_verified") not in (True, "true"):
+    if not user.email or not user.email_verified:
         return
     pending = (await session.execute(
         select(TeamMember).join(Team, Team.mrn == TeamMember.team_mrn).where(

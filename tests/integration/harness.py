@@ -127,14 +127,23 @@ class Server:
         )
         return data["generateAPIToken"]["secret"]
 
-    async def create_user(self, email: str, name: str | None = None) -> str:
-        """Insert a user as a first sign-in would; returns the user's MRN."""
-        from models import User
+    async def create_user(self, email: str, name: str | None = None, *,
+                          signed_in_to: str | None = None, email_verified: bool = True) -> str:
+        """Insert a user as a first sign-in would; returns the user's MRN.
+
+        An email names a user only once that user signed in to the organization with the
+        email verified: pass ``signed_in_to`` (an organization MRN) to record such a sign-in.
+        """
+        from models import LoginClaims, User
 
         user_id = secrets.token_hex(6)
         mrn = f"{CAPTAIN}/users/{user_id}"
         async with self.db.transaction() as s:
-            s.add(User(mrn=mrn, id=user_id, email=email, name=name))
+            s.add(User(mrn=mrn, id=user_id, email=email, name=name, issuer="https://idp.test",
+                       subject=user_id, email_verified=email_verified))
+            await s.flush()
+            if signed_in_to:
+                s.add(LoginClaims(user_mrn=mrn, org_mrn=signed_in_to, claims="{}"))
         return mrn
 
     async def snapshot(self) -> dict[str, list[tuple]]:

@@ -79,10 +79,16 @@ def bound_roles(rows: dict[str, list[dict]], identity_mrn: str, scope_mrn: str) 
                                             scope_mrn=scope_mrn))
 
 
+#: History, not state: the audit trail keeps naming what was deleted, by design.
+HISTORY_TABLES = {"audit_event"}
+
+
 def mentions(rows: dict[str, list[dict]], needle: str) -> list[tuple[str, dict]]:
-    """Every (table, row) with a string value equal to ``needle`` or starting with it + '/'."""
+    """Every live (table, row) with a string value equal to ``needle`` or starting with it + '/'."""
     found = []
     for table, table_rows in rows.items():
+        if table in HISTORY_TABLES:
+            continue
         for r in table_rows:
             for v in r.values():
                 if isinstance(v, str) and (v == needle or v.startswith(needle + "/")):
@@ -338,7 +344,7 @@ async def _team_with_everything(server: Server, org: Org) -> tuple[dict, dict, s
                              roles=["editor"])
     await set_roles(server, org.token, scopeMrn=space["mrn"], identity=team["mrn"],
                     roles=["viewer"])
-    user = await server.create_user(unique_email("member"))
+    user = await server.create_user(unique_email("member"), signed_in_to=org.mrn)
     await add_member(server, org.token, team["mrn"], memberMrn=user)
     await add_member(server, org.token, team["mrn"], email=unique_email("pending"))
     maps = [await add_mapping(server, org.token, team["mrn"], g) for g in ("group-a", "group-b")]
@@ -439,7 +445,7 @@ async def test_set_roles_with_an_empty_list_removes_the_binding(server: Server, 
 
 async def test_set_roles_updates_shape_with_several_identities(server: Server, org: Org) -> None:
     team = await create_team(server, org.token, org.mrn, id="upd-team", name="Updates")
-    user = await server.create_user(unique_email("upd"))
+    user = await server.create_user(unique_email("upd"), signed_in_to=org.mrn)
     token = await generate_token(server, org.token, scopeMrn=org.mrn, name="ci")
     result = await set_roles(server, org.token, scopeMrn=org.mrn, updates=[
         {"entityMrn": team["mrn"], "roles": [{"mrn": role("editor")}]},
@@ -487,7 +493,7 @@ async def test_set_roles_with_deprecated_space_mrn(server: Server, org: Org) -> 
 
 async def test_set_roles_with_a_user_email_as_identity(server: Server, org: Org) -> None:
     email = unique_email("byemail")
-    user = await server.create_user(email, name="By Email")
+    user = await server.create_user(email, name="By Email", signed_in_to=org.mrn)
     result = await set_roles(server, org.token, scopeMrn=org.mrn, identity=email,
                              roles=["viewer"])
     assert result == {"mrns": [user], "identity_mrn": user}
@@ -517,7 +523,7 @@ async def test_get_roles_is_exact_and_effective_roles_follow_inheritance_and_tea
     space = await create_space(server, org.token, org.mrn, id=unique("space"))
     ws = await create_workspace(server, org.token, space["mrn"], id=unique("ws"))
     email = unique_email("eff")
-    user = await server.create_user(email)
+    user = await server.create_user(email, signed_in_to=org.mrn)
     team = await create_team(server, org.token, org.mrn, id="eff-team", name="Eff",
                              roles=["ticket-creator"])
     await add_member(server, org.token, team["mrn"], memberMrn=user)
@@ -638,10 +644,10 @@ async def test_external_group_mappings_lifecycle(server: Server, org: Org) -> No
 
 async def test_add_team_member_by_member_mrn_and_identity(server: Server, org: Org) -> None:
     team = await create_team(server, org.token, org.mrn, id="members", name="Members")
-    by_mrn = await server.create_user(unique_email("bymrn"), name="By MRN")
-    by_identity_mrn = await server.create_user(unique_email("byidmrn"))
+    by_mrn = await server.create_user(unique_email("bymrn"), name="By MRN", signed_in_to=org.mrn)
+    by_identity_mrn = await server.create_user(unique_email("byidmrn"), signed_in_to=org.mrn)
     email = unique_email("byidemail")
-    by_identity_email = await server.create_user(email, name="By Identity Email")
+    by_identity_email = await server.create_user(email, name="By Identity Email", signed_in_to=org.mrn)
 
     assert await add_member(server, org.token, team["mrn"], memberMrn=by_mrn) == {
         "createdPending": False, "memberMrn": by_mrn}
@@ -669,7 +675,7 @@ async def test_add_team_member_by_member_mrn_and_identity(server: Server, org: O
 async def test_add_team_member_by_email_known_and_unknown(server: Server, org: Org) -> None:
     team = await create_team(server, org.token, org.mrn, id="by-email", name="By email")
     known_email = unique_email("known")
-    known = await server.create_user(known_email, name="Known")
+    known = await server.create_user(known_email, name="Known", signed_in_to=org.mrn)
     unknown_email = unique_email("unknown")
 
     assert await add_member(server, org.token, team["mrn"], email=known_email) == {
@@ -691,7 +697,7 @@ async def test_add_team_member_by_email_known_and_unknown(server: Server, org: O
     assert await team_member(server, org.token, team["mrn"], unknown_email) == {
         "mrn": None, "email": unknown_email, "name": None}
     stranger_email = unique_email("stranger")
-    stranger = await server.create_user(stranger_email)
+    stranger = await server.create_user(stranger_email, signed_in_to=org.mrn)
     assert await team_member(server, org.token, team["mrn"], stranger) is None
     assert await team_member(server, org.token, team["mrn"], stranger_email) is None
     assert await team_member(server, org.token, team["mrn"], unique_email("nobody")) is None
@@ -701,8 +707,8 @@ async def test_add_team_member_by_email_known_and_unknown(server: Server, org: O
 async def test_remove_team_member_returns_member_mrn(server: Server, org: Org) -> None:
     team = await create_team(server, org.token, org.mrn, id="removal", name="Removal")
     email = unique_email("leaver")
-    user = await server.create_user(email)
-    other = await server.create_user(unique_email("stayer"))
+    user = await server.create_user(email, signed_in_to=org.mrn)
+    other = await server.create_user(unique_email("stayer"), signed_in_to=org.mrn)
     pending = unique_email("pending")
     await add_member(server, org.token, team["mrn"], memberMrn=user)
     await add_member(server, org.token, team["mrn"], memberMrn=other)
@@ -1006,7 +1012,7 @@ async def test_client_documents_full_lifecycle(server: Server, org: Org) -> None
                             token=t))["teamExternalGroupMapping"]["externalId"] == m["externalId"]
 
     email = unique_email("tf")
-    user = await server.create_user(email, name="TF User")
+    user = await server.create_user(email, name="TF User", signed_in_to=org.mrn)
     assert (await server.ok(CLIENT["addTeamMember"], {"input": {"teamMrn": mrn, "identity": email}},
                             token=t))["addTeamMember"] == {"createdPending": False,
                                                            "memberMrn": user}
