@@ -97,5 +97,5 @@ async def apply_plan(
         record(session, actor=LOGIN_HOOK,
                action="team_member.sso_added" if c.action == "add" else "team_member.sso_removed",
                org_mrn=org_mrn, subject_mrn=user_mrn, target_mrn=c.team_mrn,
-               mapping_mrn=c.mapping_mrn, claim=claim, value=value,
+               mapping_mrn=c.mapping_mrn, claim=claim or None, value=value,
                details={"membership": c.membership})
