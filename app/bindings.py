@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import Access, access_for, chain_of, load_grants, load_scope
+from app.audit import record
 from app.authz import Action, Grant
 from app.clock import now
 from app.db import Database, insert_or_ignore
@@ -95,7 +96,8 @@ async def replace_roles(
 ) -> None:
     """Make ``roles`` (short names) the complete list of the identity's roles on the scope."""
     check_binding_scope(identity, scope)
-    current = set(await roles_of(session, identity.mrn, scope.mrn))
+    current_list = await roles_of(session, identity.mrn, scope.mrn)
+    current = set(current_list)
     wanted = set(roles)
     added = wanted - current
     access.require_grantable(
@@ -113,6 +115,10 @@ async def replace_roles(
         {"scope_mrn": scope.mrn, "identity_mrn": identity.mrn, "role": role, "created_at": now()}
         for role in catalogue_order(added)
     ])
+    if current != wanted:
+        record(session, actor=access.principal.mrn, action="role_binding.set",
+               org_mrn=scope.org_mrn, subject_mrn=identity.mrn, target_mrn=scope.mrn,
+               details={"before": current_list, "after": catalogue_order(wanted)})
 
 
 def _scope_argument(scope_mrn: str | None, space_mrn: str | None) -> str:

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from app.access import access_for, load_scope
+from app.audit import record
 from app.authz import Action
 from app.db import Database, add_unique
 from app.errors import AlreadyExists, Forbidden, InvalidArgument, NotFound
@@ -24,15 +25,18 @@ from app.validation import check_description, check_name
 from models import RoleBinding, Scope
 
 
-async def _insert_scope(session: AsyncSession, scope: Scope) -> Scope:
+async def _insert_scope(session: AsyncSession, scope: Scope, *, actor: str) -> Scope:
     if await session.get(Scope, scope.mrn) is not None:
         raise AlreadyExists(f"{scope.kind} {scope.mrn} already exists")
     await add_unique(session, scope, f"{scope.kind} {scope.mrn} already exists")
+    record(session, actor=actor, action=f"{scope.kind}.created", org_mrn=scope.org_mrn,
+           target_mrn=scope.mrn, details={"name": scope.name})
     return scope
 
 
 async def create_organization_unchecked(
-    session: AsyncSession, *, org_id: str, name: str, description: str | None = None
+    session: AsyncSession, *, org_id: str, name: str, description: str | None = None,
+    actor: str = "cli:bootstrap",
 ) -> Scope:
     """Insert an organization. Authorization is the caller's job (bootstrap is an operator act)."""
     mrn = org_mrn(check_id(org_id, "organization id"))
@@ -40,6 +44,7 @@ async def create_organization_unchecked(
         session,
         Scope(mrn=mrn, kind=ScopeKind.ORGANIZATION.value, id=org_id, name=check_name(name),
               description=check_description(description), org_mrn=mrn),
+        actor=actor,
     )
 
 
@@ -59,7 +64,7 @@ async def create_organization(
                 "(an operator makes such a token with `teamclaims bootstrap --platform-admin`)"
             ) from None
         org = await create_organization_unchecked(
-            session, org_id=org_id, name=name, description=description
+            session, org_id=org_id, name=name, description=description, actor=principal.mrn
         )
         # Whoever creates an organization owns it, or nobody could manage it.
         session.add(RoleBinding(scope_mrn=org.mrn, identity_mrn=principal.mrn, role="owner"))
@@ -88,6 +93,7 @@ async def create_space(
             session,
             Scope(mrn=mrn, kind=ScopeKind.SPACE.value, id=space_id, name=name,
                   description=description, parent_mrn=org.mrn, org_mrn=org.mrn, space_mrn=mrn),
+            actor=principal.mrn,
         )
 
 
@@ -113,6 +119,7 @@ async def create_workspace(
             Scope(mrn=workspace_mrn(space.id, ws_id), kind=ScopeKind.WORKSPACE.value, id=ws_id,
                   name=name, description=description, parent_mrn=space.mrn,
                   org_mrn=space.org_mrn, space_mrn=space.mrn),
+            actor=principal.mrn,
         )
 
 

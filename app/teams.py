@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import Access, access_for, load_scope
+from app.audit import record
 from app.authz import Action
 from app.bindings import replace_roles
 from app.clock import now
@@ -55,6 +56,8 @@ async def create_team(
         team = Team(mrn=mrn, id=team_id, name=name, description=description, email=email,
                     scope_mrn=scope.mrn, org_mrn=scope.org_mrn)
         await add_unique(session, team, conflict)
+        record(session, actor=principal.mrn, action="team.created", org_mrn=team.org_mrn,
+               target_mrn=team.mrn, details={"after": _view(team)})
         if role_names:
             await replace_roles(session, access, Identity(mrn, "team", home=scope), scope, role_names)
         return team
@@ -70,9 +73,12 @@ async def update_team(
     async with db.transaction() as session:
         access = await access_for(session, principal)
         team, _ = await team_in_reach(session, access, mrn, Action.MANAGE_TEAMS, field="mrn")
+        before = _view(team)
         team.name, team.description, team.email = name, description, email
         team.updated_at = now()
         session.add(team)
+        record(session, actor=principal.mrn, action="team.updated", org_mrn=team.org_mrn,
+               target_mrn=team.mrn, details={"before": before, "after": _view(team)})
         return team
 
 
@@ -81,6 +87,27 @@ async def delete_team(db: Database, principal: Principal, *, mrn: str) -> bool:
     async with db.transaction() as session:
         access = await access_for(session, principal)
         team, _ = await team_in_reach(session, access, mrn, Action.MANAGE_TEAMS, field="mrn")
+        bindings = (await session.execute(
+            select(RoleBinding.scope_mrn, RoleBinding.role)
+            .where(RoleBinding.identity_mrn == team.mrn).order_by(RoleBinding.scope_mrn)
+        )).all()
+        members = (await session.execute(
+            select(TeamMember.user_mrn, TeamMember.pending_email)
+            .where(TeamMember.team_mrn == team.mrn)
+        )).all()
+        mappings = (await session.execute(
+            select(TeamExternalGroupMapping.mrn, TeamExternalGroupMapping.claim,
+                   TeamExternalGroupMapping.external_id)
+            .where(TeamExternalGroupMapping.team_mrn == team.mrn)
+        )).all()
+        record(session, actor=principal.mrn, action="team.deleted", org_mrn=team.org_mrn,
+               target_mrn=team.mrn, details={
+                   "before": _view(team),
+                   "bindings": [list(b) for b in bindings],
+                   "members": [m.user_mrn or f"<{m.pending_email}>" for m in members],
+                   "mappings": [{"mrn": m.mrn, "claim": m.claim or None, "externalId": m.external_id}
+                                for m in mappings],
+               })
         await session.execute(delete(RoleBinding).where(RoleBinding.identity_mrn == team.mrn))
         await session.execute(delete(TeamMember).where(TeamMember.team_mrn == team.mrn))
         await session.execute(
@@ -88,6 +115,11 @@ async def delete_team(db: Database, principal: Principal, *, mrn: str) -> bool:
         )
         await session.delete(team)
         return True
+
+
+def _view(team: Team) -> dict:
+    return {"name": team.name, "description": team.description, "email": team.email,
+            "scopeMrn": team.scope_mrn}
 
 
 async def get_team(db: Database, principal: Principal, mrn: str) -> Team | None:

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import Access, access_for, chain_of, load_scope
+from app.audit import record
 from app.authz import Action, Grant
 from app.bindings import catalogue_order
 from app.db import Database, add_unique
@@ -45,6 +46,9 @@ async def issue_token_unchecked(
     for role in catalogue_order(roles):
         session.add(RoleBinding(scope_mrn=scope.mrn, identity_mrn=token.mrn, role=role))
     await session.flush()
+    record(session, actor=created_by or "cli", action="api_token.created", org_mrn=scope.org_mrn,
+           subject_mrn=token.mrn, target_mrn=scope.mrn,
+           details={"name": token.name, "roles": catalogue_order(roles)})
     return IssuedToken(token, catalogue_order(roles), secret)
 
 
@@ -91,6 +95,8 @@ async def delete_api_token(db: Database, principal: Principal, *, mrn: str) -> b
         access.require(Action.MANAGE_API_TOKENS, scope, f"API token {mrn} not found")
         if token is None:  # pragma: no cover - require() raised already
             raise NotFound(f"API token {mrn} not found")
+        record(session, actor=principal.mrn, action="api_token.deleted", org_mrn=scope.org_mrn,
+               subject_mrn=token.mrn, target_mrn=scope.mrn, details={"name": token.name})
         await session.execute(delete(RoleBinding).where(RoleBinding.identity_mrn == token.mrn))
         await session.delete(token)
         return True
