@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from app.login import idtoken
 from app.login.jwks import KeyCache
 from app.login.providers import MissingClaimPolicy
 from app.login.store import apply_plan, held_memberships, matching_mappings
+from app.login.sync import Held, Match, Plan
 from app.login.sync import plan as plan_sync
 from app.mrn import user_mrn as make_user_mrn
 from app.secrets import new_id
@@ -151,38 +152,79 @@ async def _claim_pending(session: AsyncSession, user: User, org_mrn: str,
     await session.flush()
 
 
-async def sign_in(db: Database, keys: KeyCache, ring: KeyRing, *, token: str, issuer: str,
-                  ttl: int) -> dict[str, Any]:
-    verified = await verify(db, keys, token)
-    provider, claims = verified.provider, verified.claims
-    groups_claim = provider.groups_claim
+@dataclass(frozen=True)
+class ClaimReading:
+    """What a sign-in reads from the claims: the values, and whether sync is skipped (KEEP)."""
+
+    values: claim_rules.ClaimValues
+    keep: bool
+
+
+def read_claims(claims: Mapping[str, Any], *, groups_claim: str,
+                missing_claim: MissingClaimPolicy) -> ClaimReading:
+    """The claim rules of a sign-in, before anything is written. Raises SignInRefused."""
     claim_rules.refuse_overage(claims, groups_claim)
     values = claim_rules.extract(claims, groups_claim)
-    policy = MissingClaimPolicy(provider.missing_claim)
-    if not values.groups_present and policy is MissingClaimPolicy.FAIL:
+    if not values.groups_present and missing_claim is MissingClaimPolicy.FAIL:
         raise SignInRefused(
             f"the ID token has no {groups_claim!r} claim, so team memberships cannot be decided; "
             f"configure the identity provider to emit it (or set missingClaim to KEEP or CLEAR)"
         )
-    keep = not values.groups_present and policy is MissingClaimPolicy.KEEP
+    return ClaimReading(values, not values.groups_present
+                        and missing_claim is MissingClaimPolicy.KEEP)
+
+
+@dataclass
+class SyncDecision:
+    """Everything a sign-in would change for a user, decided from the database as it is."""
+
+    reading: ClaimReading
+    matches: list[Match]
+    plan: Plan
+    held: list[Held]
+    member_ids: dict[str, int]
+    why: dict[tuple[str, str], tuple[str, str]]
+
+
+async def decide_sync(session: AsyncSession, *, user_mrn: str | None, org_mrn: str,
+                      reading: ClaimReading) -> SyncDecision:
+    """The one decision both a real sign-in and a dry run (explainAccess) make."""
+    if user_mrn is not None:
+        held, ids, why = await held_memberships(session, user_mrn, org_mrn)
+    else:
+        held, ids, why = [], {}, {}
+    matches = await matching_mappings(session, org_mrn, reading.values)
+    plan = Plan() if reading.keep else plan_sync(held, matches)
+    return SyncDecision(reading, matches, plan, held, ids, why)
+
+
+async def sign_in(db: Database, keys: KeyCache, ring: KeyRing, *, token: str, issuer: str,
+                  ttl: int, on_plan: Callable[[Plan], None] | None = None) -> dict[str, Any]:
+    """Validate, sync memberships, open a session; returns the RFC 8693 token response.
+
+    ``on_plan`` sees the membership changes once they are committed (for metrics).
+    """
+    verified = await verify(db, keys, token)
+    provider, claims = verified.provider, verified.claims
+    reading = read_claims(claims, groups_claim=provider.groups_claim,
+                          missing_claim=MissingClaimPolicy(provider.missing_claim))
     org = provider.org_mrn
     async with db.transaction() as session:
         await _lock_identity(session, provider.issuer, claims["sub"])
         user = await _upsert_user(session, provider.issuer, claims)
         await _claim_pending(session, user, org, claims)
         stored = await session.get(LoginClaims, (user.mrn, org))
-        if keep and stored is not None:
+        values = reading.values
+        if reading.keep and stored is not None:
             previous = json.loads(stored.claims)
             if claim_rules.GROUPS in previous:
                 values = claim_rules.ClaimValues(
                     values.pairs | {(claim_rules.GROUPS, v) for v in previous[claim_rules.GROUPS]},
                     True,
                 )
-        held, ids, why = await held_memberships(session, user.mrn, org)
-        if not keep:
-            plan = plan_sync(held, await matching_mappings(session, org, values))
-            await apply_plan(session, user_mrn=user.mrn, org_mrn=org, plan=plan, member_ids=ids,
-                             why=why)
+        decision = await decide_sync(session, user_mrn=user.mrn, org_mrn=org, reading=reading)
+        await apply_plan(session, user_mrn=user.mrn, org_mrn=org, plan=decision.plan,
+                         member_ids=decision.member_ids, why=decision.why)
         kept = json.dumps(values.as_dict(), sort_keys=True)
         if stored is None:
             session.add(LoginClaims(user_mrn=user.mrn, org_mrn=org, claims=kept))
@@ -192,6 +234,8 @@ async def sign_in(db: Database, keys: KeyCache, ring: KeyRing, *, token: str, is
         row = await open_session(session, user_mrn=user.mrn, org_mrn=org, ttl_seconds=ttl)
         record(session, actor=LOGIN_HOOK, action="session.opened", org_mrn=org,
                subject_mrn=user.mrn, target_mrn=row.id)
+    if on_plan is not None:
+        on_plan(decision.plan)
     return {
         "access_token": access_token(ring, row, issuer=issuer),
         "issued_token_type": ACCESS_TOKEN_TYPE,
