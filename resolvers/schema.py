@@ -8,6 +8,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from app.errors import AppError
+from resolvers import explain as explain_r
 from resolvers import iam as iam_r
 from resolvers import login as login_r
 from resolvers import mappings as mappings_r
@@ -53,6 +54,12 @@ class Query:
     oidc_provider: login_r.OidcProvider | None = strawberry.field(resolver=login_r.oidc_provider)
     viewer: login_r.Viewer | None = strawberry.field(
         resolver=login_r.viewer, description="The signed-in user; null for an API token.")
+    explain_access: explain_r.AccessExplanation = strawberry.field(
+        resolver=explain_r.explain_access,
+        description="Dry run of a sign-in for a claims object or a real ID token: writes nothing.")
+    preview_mapping_change: explain_r.MappingChangePreview = strawberry.field(
+        resolver=explain_r.preview_mapping_change,
+        description="Who would gain or lose a team, judged by each user's last sign-in.")
     access_summary: login_r.AccessSummary = strawberry.field(
         resolver=login_r.access_summary,
         description="Per scope: the user's roles, where each comes from, and the one in force.")
