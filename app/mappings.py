@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access import Access, access_for
+from app.access import Access, access_for, load_scope
 from app.audit import record
 from app.authz import Action
 from app.bindings import grants_of
+from app.clock import now
 from app.db import Database, add_unique
 from app.errors import AlreadyExists, InvalidArgument, NotFound
+from app.listing import keyset_page
 from app.login.sync import Held, plan_mapping_removal
-from app.mrn import parse_team
+from app.mrn import ScopeKind, parse_scope, parse_team
+from app.pagination import Page
 from app.principals import Principal
+from app.search import TEXT, TIME, clauses, parse_query
 from app.secrets import new_id
 from app.teams import team_in_reach
-from app.validation import check_external_id, check_name
-from models import Team, TeamExternalGroupMapping, TeamMember, TeamMemberGrant
+from app.validation import check_external_id, check_name, exactly_one
+from models import Team, TeamExternalGroupMapping, TeamMember, TeamMemberGrant, User
 
 SEGMENT = "externalgroupmappings"
 _MAPPING_RE = re.compile(rf"^(?P<team>.+)/{SEGMENT}/(?P<id>[a-z0-9]+)$")
@@ -166,3 +170,56 @@ async def list_mappings(
             .order_by(TeamExternalGroupMapping.external_id)
         )
         return list(rows.scalars().all()), team
+
+
+#: runZero's keywords for the mapping list (group_* name the team here).
+MAPPING_KEYWORDS = {
+    "id": TEXT, "sso_attribute": TEXT, "sso_value": TEXT, "created_at": TIME,
+    "updated_at": TIME, "created_by_email": TEXT, "group_id": TEXT, "group_name": TEXT,
+}
+
+
+async def search_mappings(
+    db: Database, principal: Principal, *, team_mrn: str | None = None,
+    scope_mrn: str | None = None, query: str | None = None, first: int | None = None,
+    after: str | None = None,
+) -> Page[tuple[TeamExternalGroupMapping, Team]]:
+    """Mappings of a team, or of every team in an organization or space, filtered by a query."""
+    field, value = exactly_one({"teamMrn": team_mrn, "scopeMrn": scope_mrn})
+    terms = parse_query(query, keys=MAPPING_KEYWORDS, now=now())
+    M = TeamExternalGroupMapping
+    async with db.transaction() as session:
+        access = await access_for(session, principal)
+        stmt = select(M, Team).join(Team, Team.mrn == M.team_mrn).outerjoin(
+            User, User.mrn == M.created_by)
+        if field == "teamMrn":
+            team, _ = await team_in_reach(session, access, str(value), Action.READ)
+            stmt = stmt.where(M.team_mrn == team.mrn)
+        else:
+            ref = parse_scope(str(value))
+            scope = await load_scope(session, ref.mrn)
+            access.require(Action.READ, scope, f"scope {ref.mrn} not found")
+            if ref.kind is ScopeKind.ORGANIZATION:
+                stmt = stmt.where(M.org_mrn == ref.mrn)
+            elif ref.kind is ScopeKind.SPACE:
+                stmt = stmt.where(Team.scope_mrn == ref.mrn)
+            else:
+                raise InvalidArgument("mappings belong to teams of an organization or a space, "
+                                      "not a workspace", field="scopeMrn")
+        id_terms = [t for t in terms if t.key == "id"]
+        for t in id_terms:
+            stmt = stmt.where(or_(M.mrn == t.value, M.mrn.endswith(f"/{SEGMENT}/{t.value}")))
+        attr_terms = [t for t in terms if t.key == "sso_attribute"]
+        for t in attr_terms:
+            # The groups claim is stored as "": its usual name finds it too.
+            names = [t.value, ""] if t.value == "groups" else [t.value]
+            stmt = stmt.where(M.claim.in_(names))
+        rest = [t for t in terms if t.key not in ("id", "sso_attribute")]
+        stmt = stmt.where(*clauses(rest, {
+            "sso_value": M.external_id, "created_at": M.created_at, "updated_at": M.updated_at,
+            "created_by_email": User.email, "group_id": Team.id, "group_name": Team.name,
+        }, [M.external_id, M.claim, Team.name, Team.id]))
+        return await keyset_page(
+            session, stmt, order=[M.created_at, M.mrn], first=first, after=after,
+            key=lambda r: (r[0].created_at, r[0].mrn), row=lambda r: (r[0], r[1]),
+        )

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import authz
-from app.access import Access, access_for, chain_of
+from app.access import Access, access_for, chain_of, load_scope
 from app.audit import record
+from app.authz import Action
+from app.clock import now
 from app.db import Database
 from app.errors import Forbidden, InvalidArgument, NotFound
-from app.mrn import is_user_mrn
+from app.listing import keyset_page
+from app.mrn import ScopeKind, is_user_mrn, parse_scope
+from app.pagination import Page
 from app.principals import Principal
 from app.roles import highest, sort_by_privilege
+from app.search import TEXT, TIME, clauses, parse_query
 from app.sessions import revoke_sessions
 from models import (
     LoginClaims,
@@ -195,3 +202,85 @@ async def _visible(session: AsyncSession, access: Access, user_mrn: str) -> bool
     )).scalars().all()
     org_mrns = sorted({s.org_mrn for s in scopes if s.org_mrn and access.can_read(s)})
     return bool(org_mrns) and await _user_in_orgs(session, user_mrn, org_mrns)
+
+
+#: runZero's keywords for the user list (group_* name a team the user is in).
+USER_KEYWORDS = {
+    "id": TEXT, "email": TEXT, "created_at": TIME, "updated_at": TIME, "group_id": TEXT,
+    "group_name": TEXT, "sso_attribute": TEXT, "sso_value": TEXT,
+}
+
+
+@dataclass(frozen=True)
+class UserRow:
+    user: User
+    team_count: int
+    sso_team_count: int  # of those, teams held through a mapping
+    last_sign_in_at: datetime | None
+
+
+async def search_users(
+    db: Database, principal: Principal, *, scope_mrn: str, query: str | None = None,
+    first: int | None = None, after: str | None = None,
+) -> Page[UserRow]:
+    """Users of an organization (signed in, or in one of its teams) or of a space's teams."""
+    ref = parse_scope(scope_mrn)
+    if ref.kind is ScopeKind.WORKSPACE:
+        raise InvalidArgument("list the users of an organization or a space", field="scopeMrn")
+    terms = parse_query(query, keys=USER_KEYWORDS, now=now())
+    async with db.transaction() as session:
+        access = await access_for(session, principal)
+        scope = await load_scope(session, ref.mrn)
+        access.require(Action.READ, scope, f"scope {ref.mrn} not found")
+        org = scope.org_mrn
+        in_teams = (Team.org_mrn == org) if ref.kind is ScopeKind.ORGANIZATION else (
+            Team.scope_mrn == ref.mrn)
+        members = select(TeamMember.user_mrn).join(Team, Team.mrn == TeamMember.team_mrn).where(
+            in_teams, TeamMember.user_mrn.is_not(None))
+        population = members
+        if ref.kind is ScopeKind.ORGANIZATION:
+            population = members.union(
+                select(LoginClaims.user_mrn).where(LoginClaims.org_mrn == org))
+        stmt = select(User).where(User.mrn.in_(population))
+        for t in terms:
+            if t.key == "id":
+                stmt = stmt.where(or_(User.id == t.value, User.mrn == t.value))
+            elif t.key in ("group_id", "group_name"):
+                col = Team.id if t.key == "group_id" else Team.name
+                stmt = stmt.where(User.mrn.in_(
+                    select(TeamMember.user_mrn).join(Team, Team.mrn == TeamMember.team_mrn)
+                    .where(in_teams, col == t.value)))
+            elif t.key in ("sso_attribute", "sso_value"):
+                # The claims of the last sign-in are kept as JSON: {"claim": ["value", ...]}.
+                needle = json.dumps(str(t.value)) + (":" if t.key == "sso_attribute" else "")
+                stmt = stmt.where(User.mrn.in_(
+                    select(LoginClaims.user_mrn).where(
+                        LoginClaims.org_mrn == org,
+                        LoginClaims.claims.contains(needle, autoescape=True))))
+        rest = [t for t in terms if t.key in (None, "email", "created_at", "updated_at")]
+        stmt = stmt.where(*clauses(rest, {
+            "email": User.email, "created_at": User.created_at, "updated_at": User.updated_at,
+        }, [User.email, User.name]))
+        found = await keyset_page(session, stmt, order=[User.created_at, User.mrn], first=first,
+                                  after=after, key=lambda u: (u.created_at, u.mrn),
+                                  row=lambda r: r[0])
+        mrns = [u.mrn for u in found.items]
+        counts: dict[str, tuple[int, int]] = {}
+        if mrns:
+            sso = select(TeamMemberGrant.member_id).where(
+                TeamMemberGrant.member_id == TeamMember.id).exists()
+            rows = (await session.execute(
+                select(TeamMember.user_mrn, func.count(), func.sum(case((sso, 1), else_=0)))
+                .join(Team, Team.mrn == TeamMember.team_mrn)
+                .where(TeamMember.user_mrn.in_(mrns), in_teams)
+                .group_by(TeamMember.user_mrn)
+            )).all()
+            counts = {u: (int(n), int(s or 0)) for u, n, s in rows}
+        seen = dict((await session.execute(
+            select(LoginClaims.user_mrn, LoginClaims.signed_in_at).where(
+                LoginClaims.org_mrn == org, LoginClaims.user_mrn.in_(mrns or [""]))
+        )).all())
+        return Page(
+            [UserRow(u, *counts.get(u.mrn, (0, 0)), seen.get(u.mrn)) for u in found.items],
+            found.has_next_page, found.end_cursor,
+        )

@@ -23,10 +23,3 @@ async def remove_mapping(info: Info, mrn: str) -> bool:
 async def mapping(info: Info, mrn: str) -> TeamExternalGroupMapping | None:
     found = await mappings.get_mapping(info.context.db, await info.context.principal(), mrn=mrn)
     return TeamExternalGroupMapping.of(*found) if found else None
-
-
-async def team_mappings(info: Info, team_mrn: str) -> list[TeamExternalGroupMapping]:
-    rows, team = await mappings.list_mappings(
-        info.context.db, await info.context.principal(), team_mrn=team_mrn
-    )
-    return [TeamExternalGroupMapping.of(r, team) for r in rows]

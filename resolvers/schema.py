@@ -10,6 +10,7 @@ from strawberry.types import ExecutionContext
 from app.errors import AppError
 from resolvers import explain as explain_r
 from resolvers import iam as iam_r
+from resolvers import listings as listings_r
 from resolvers import login as login_r
 from resolvers import mappings as mappings_r
 from resolvers import scopes as scopes_r
@@ -41,8 +42,15 @@ class Query:
                                                       description="Null when not a member.")
     team_external_group_mapping: TeamExternalGroupMapping | None = strawberry.field(
         resolver=mappings_r.mapping)
-    team_external_group_mappings: list[TeamExternalGroupMapping] = strawberry.field(
-        resolver=mappings_r.team_mappings)
+    team_external_group_mappings: listings_r.TeamExternalGroupMappingConnection = (
+        strawberry.field(resolver=listings_r.team_external_group_mappings,
+                         description="Mappings of a team (teamMrn) or of every team in an "
+                         "organization or space (scopeMrn), searchable."))
+    users: listings_r.UserConnection = strawberry.field(
+        resolver=listings_r.users_in_scope,
+        description="Users of an organization or space, with their team counts, searchable.")
+    audit_events: listings_r.AuditEventConnection = strawberry.field(
+        resolver=listings_r.audit_events, description="The audit trail, newest first.")
     get_roles: GetRolesPayload = strawberry.field(
         resolver=iam_r.get_roles, description="Roles bound to the identity on exactly this scope.")
     effective_roles: EffectiveRoles = strawberry.field(

@@ -87,7 +87,7 @@ GQL: dict[str, str] = {
         " { mrn externalId team { mrn } } }"),
     "teamExternalGroupMappings": (
         "query($teamMrn: String!) { teamExternalGroupMappings(teamMrn: $teamMrn)"
-        " { mrn externalId } }"),
+        " { nodes { mrn externalId } } }"),
     "organization": (
         "query($mrn: String!) { organization(mrn: $mrn) { mrn spaces { mrn workspaces { mrn } } } }"),
     "space": "query($mrn: String!) { space(mrn: $mrn) { mrn orgMrn workspaces { mrn } } }",

@@ -114,9 +114,9 @@ async def test_concurrent_add_mapping_same_external_id(server: Server, org: Org)
         )
         assert rows == 1
         listed = await server.ok(
-            "query($t: String!) { teamExternalGroupMappings(teamMrn: $t) { mrn externalId } }",
+            "query($t: String!) { teamExternalGroupMappings(teamMrn: $t) { nodes { mrn externalId } } }",
             {"t": team}, token=org.token)
-        assert [m for m in listed["teamExternalGroupMappings"]
+        assert [m for m in listed["teamExternalGroupMappings"]["nodes"]
                 if m["externalId"] == external_id] == [wins[0]]
     assert await count(server, "SELECT count(*) FROM team_external_group_mapping "
                                "WHERE team_mrn = :t", t=team) == ROUNDS

@@ -600,11 +600,11 @@ async def test_external_group_mappings_lifecycle(server: Server, org: Org) -> No
 
     assert await get_mapping(server, org.token, m1["mrn"]) == m1
     listed = await server.ok(
-        "query($t: String!) { teamExternalGroupMappings(teamMrn: $t) { mrn externalId team { mrn } } }",
+        "query($t: String!) { teamExternalGroupMappings(teamMrn: $t) { nodes { mrn externalId team { mrn } } } }",
         {"t": team["mrn"]}, token=org.token,
     )
     assert sorted((m["mrn"], m["externalId"], m["team"]["mrn"])
-                  for m in listed["teamExternalGroupMappings"]) == sorted(
+                  for m in listed["teamExternalGroupMappings"]["nodes"]) == sorted(
         [(m1["mrn"], "b-engineers", team["mrn"]), (m2["mrn"], "a-0f9e2d", team["mrn"])])
 
     rows = await db_rows(server)
@@ -624,10 +624,10 @@ async def test_external_group_mappings_lifecycle(server: Server, org: Org) -> No
     assert data["removeTeamExternalGroupMapping"] is True
     assert await get_mapping(server, org.token, m1["mrn"]) is None
     listed = await server.ok(
-        "query($t: String!) { teamExternalGroupMappings(teamMrn: $t) { mrn } }",
+        "query($t: String!) { teamExternalGroupMappings(teamMrn: $t) { nodes { mrn } } }",
         {"t": team["mrn"]}, token=org.token,
     )
-    assert listed["teamExternalGroupMappings"] == [{"mrn": m2["mrn"]}]
+    assert listed["teamExternalGroupMappings"]["nodes"] == [{"mrn": m2["mrn"]}]
     rows = await db_rows(server)
     assert where(rows["team_external_group_mapping"], mrn=m1["mrn"]) == []
     assert len(where(rows["team_external_group_mapping"], team_mrn=other["mrn"])) == 1

@@ -187,11 +187,11 @@ async def test_seed_document_curl_bodies_work_verbatim(server: Server, org: Org)
     for team in set(mapping_teams.values()):
         data = await server.ok(
             "query($t: String!) { teamExternalGroupMappings(teamMrn: $t) "
-            "{ mrn externalId team { mrn } } }", {"t": team}, token=org.token,
+            "{ nodes { mrn externalId team { mrn } } } }", {"t": team}, token=org.token,
         )
         want = sorted(({"mrn": m, "externalId": mappings[m], "team": {"mrn": team}}
                        for m, t in mapping_teams.items() if t == team), key=lambda d: d["mrn"])
-        assert sorted(data["teamExternalGroupMappings"], key=lambda d: d["mrn"]) == want
+        assert sorted(data["teamExternalGroupMappings"]["nodes"], key=lambda d: d["mrn"]) == want
     for mrn, external_id in mappings.items():
         data = await server.ok(
             "query($m: String!) { teamExternalGroupMapping(mrn: $m) "
