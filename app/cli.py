@@ -27,12 +27,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import create_app
+    from app.observability import configure_logging
 
     settings = get_settings()
+    # Every log line (migrations', uvicorn's, the app's) goes through one redacting handler;
+    # the app's middleware writes the access log, so uvicorn's is off.
+    configure_logging(settings.log_format, settings.log_level)
     _migrate(settings.database_url)
     uvicorn.run(
         create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-        log_level=settings.log_level,
+        log_level=settings.log_level, log_config=None, access_log=False,
     )
     return 0
 

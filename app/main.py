@@ -1,24 +1,29 @@
-"""The ASGI application: /query (GraphQL), /auth/token (sign-in), keys and health."""
+"""The ASGI application: /query (GraphQL), /auth/token (sign-in), keys, health and metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 import httpx
+from sqlalchemy import inspect, text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from app.db import Database
 from app.errors import InvalidToken
 from app.login.exchange import ExchangeError, check_form, sign_in
 from app.login.jwks import KeyCache
+from app.migrate import head_revision
+from app.observability import Metrics, ObservabilityMiddleware, record_sync_changes
 from app.principals import Principal, parse_authorization, principal_for_token
 from app.sessions import looks_like_jwt, principal_for_access_token
 from app.settings import Settings, get_settings
@@ -27,6 +32,9 @@ from app.signing import KeyRing
 log = logging.getLogger("teamclaims")
 #: An ID token with a few hundred groups is tens of kilobytes; nothing legitimate is larger.
 MAX_FORM_BYTES = 256 * 1024
+#: How long /readyz waits for the database before it answers "not ready".
+READY_TIMEOUT = 3.0
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @dataclass
@@ -37,6 +45,7 @@ class Services:
     db: Database
     keyring: KeyRing
     idp_keys: KeyCache
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The caller of a request: an API token or a signed-in user's access token."""
@@ -47,6 +56,50 @@ class Services:
                     session, self.keyring, secret, issuer=self.settings.issuer
                 )
             return await principal_for_token(session, secret)
+
+
+class RequestTooLarge(Exception):
+    pass
+
+
+class LimitBody:
+    """Refuse request bodies over ``max_bytes`` with 413 and a coded GraphQL error.
+
+    A class, not a function: Starlette treats a plain function as a request handler.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await _too_large(scope, receive, send, self.max_bytes)
+        seen = 0
+
+        async def counting() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise RequestTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting, send)
+        except RequestTooLarge:
+            await _too_large(scope, receive, send, self.max_bytes)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    response = JSONResponse({"errors": [{
+        "message": f"the request is larger than {max_bytes} bytes",
+        "extensions": {"code": "REQUEST_TOO_LARGE", "maximum": max_bytes},
+    }]}, status_code=413)
+    await response(scope, receive, send)
 
 
 class GraphQLApp(GraphQL):
@@ -78,11 +131,47 @@ def oauth_error(error: str, description: str) -> JSONResponse:
                         headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
+class App(Starlette):
+    """Starlette with the observability middleware outermost, outside even the 500 handler,
+    so every response (errors too) carries X-Request-ID and is counted and logged."""
+
+    def __init__(self, *args, metrics: Metrics, **kwargs) -> None:
+        self.metrics = metrics
+        super().__init__(*args, **kwargs)
+
+    def build_middleware_stack(self):  # type: ignore[override]
+        return ObservabilityMiddleware(super().build_middleware_stack(), self.metrics)
+
+
+async def readiness(db: Database, head: str | None) -> tuple[str, str] | None:
+    """None when the database answers and is at the migrations' head, else (check, why)."""
+    try:
+        async with asyncio.timeout(READY_TIMEOUT), db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            current: list[str] = []
+            if await conn.run_sync(lambda c: inspect(c).has_table("alembic_version")):
+                current = list((await conn.execute(
+                    text("SELECT version_num FROM alembic_version"))).scalars())
+    except TimeoutError:
+        return "database", f"the database did not answer within {READY_TIMEOUT:g}s"
+    except Exception as exc:
+        log.warning("readiness: the database is unreachable: %s", exc)
+        return "database", f"the database is unreachable ({type(exc).__name__})"
+    if current != [head]:
+        at = ", ".join(current) if current else "none (not migrated)"
+        return "migrations", (f"the database schema is at revision {at}; this version of "
+                              f"teamclaims needs {head} (run `teamclaims migrate`)")
+    return None
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     http = httpx.AsyncClient(timeout=settings.idp_timeout, follow_redirects=False)
-    services = Services(settings, db, KeyRing(db), KeyCache(http))
+    metrics = Metrics()
+    services = Services(settings, db, KeyRing(db), KeyCache(http, on_fetch=metrics.jwks_fetched),
+                        metrics)
+    head = head_revision()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -92,45 +181,80 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await db.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok"}, headers=NO_STORE)
+
+    async def readyz(_request: Request) -> JSONResponse:
+        failed = await readiness(db, head)
+        if failed is None:
+            return JSONResponse({"status": "ready"}, headers=NO_STORE)
+        check, reason = failed
+        return JSONResponse({"status": "not ready", "failed": check, "reason": reason},
+                            status_code=503, headers=NO_STORE)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        body, content_type = metrics.exposition(request.headers.get("accept"))
+        return Response(body, headers={**NO_STORE, "Content-Type": content_type})
 
     async def jwks(_request: Request) -> JSONResponse:
         return JSONResponse(services.keyring.jwks(), headers={"Cache-Control": "max-age=300"})
 
     async def token(request: Request) -> JSONResponse:
+        try:
+            response, error = await exchange(request)
+        except Exception:
+            metrics.token_exchange("server_error", outcome="error")
+            raise
+        metrics.token_exchange(error)
+        return response
+
+    async def exchange(request: Request) -> tuple[JSONResponse, str | None]:
+        """The answer to a token exchange and, when refused, its OAuth error code."""
         content_type = request.headers.get("content-type", "").lower()
         if not content_type.startswith("application/x-www-form-urlencoded"):
-            return oauth_error("invalid_request",
-                               "send the request as application/x-www-form-urlencoded")
+            return refuse("invalid_request",
+                          "send the request as application/x-www-form-urlencoded")
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
-            return oauth_error("invalid_request", "the request is too large")
+            return refuse("invalid_request", "the request is too large")
         try:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
         except (UnicodeDecodeError, ValueError):
-            return oauth_error("invalid_request", "the request body is not form-encoded")
+            return refuse("invalid_request", "the request body is not form-encoded")
         names = [k for k, _ in pairs]
         if len(set(names)) != len(names):
-            return oauth_error("invalid_request", "a parameter is repeated (RFC 6749 §3.2)")
+            return refuse("invalid_request", "a parameter is repeated (RFC 6749 §3.2)")
         try:
             subject_token = check_form(dict(pairs))
-            answer = await sign_in(db, services.idp_keys, services.keyring, token=subject_token,
-                                 issuer=settings.issuer, ttl=settings.access_token_ttl)
+            answer = await sign_in(
+                db, services.idp_keys, services.keyring, token=subject_token,
+                issuer=settings.issuer, ttl=settings.access_token_ttl,
+                on_plan=lambda plan: record_sync_changes(
+                    metrics, len(plan.add_grants), len(plan.remove_grants)),
+            )
         except ExchangeError as exc:
-            return oauth_error(exc.error, exc.description)
+            return refuse(exc.error, exc.description)
         except InvalidToken as exc:
-            log.info("token exchange refused: %s", exc.message)
-            return oauth_error(exc.oauth_error, exc.message)
-        return JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+            return refuse(exc.oauth_error, exc.message)
+        return JSONResponse(answer, headers={"Cache-Control": "no-store",
+                                             "Pragma": "no-cache"}), None
 
-    app = Starlette(
+    def refuse(error: str, description: str) -> tuple[JSONResponse, str]:
+        log.info("token exchange refused (%s): %s", error, description)
+        return oauth_error(error, description), error
+
+    app = App(
+        metrics=metrics,
         routes=[
-            Route("/query", GraphQLApp(services), methods=["GET", "POST"]),
+            Route("/query", LimitBody(GraphQLApp(services), settings.max_request_bytes),
+                  methods=["GET", "POST"]),
             Route("/auth/token", token, methods=["POST"]),
             Route("/.well-known/jwks.json", jwks),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
         ],
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.metrics = metrics
     return app

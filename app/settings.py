@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +18,8 @@ class Settings(BaseSettings):
     #: Connections per process on PostgreSQL (SQLite always uses one, see app.db).
     db_pool_size: int = 10
     log_level: str = "info"
+    #: ``json`` (one JSON object per line, for log collectors) or ``text`` (for a terminal).
+    log_format: Literal["json", "text"] = "json"
     #: Serve GraphiQL to browsers at /query.
     graphiql: bool = True
     #: The `iss` of the access tokens teamclaims issues (its public URL, say).
@@ -25,6 +28,12 @@ class Settings(BaseSettings):
     access_token_ttl: int = 900
     #: Timeout for requests to identity providers (discovery, JWKS), in seconds.
     idp_timeout: float = 5.0
+    #: Limits on GraphQL documents, refused before execution (QUERY_TOO_COMPLEX).
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    #: Largest request body on /query, in bytes (REQUEST_TOO_LARGE).
+    max_request_bytes: int = 1024 * 1024
 
 
 @lru_cache

@@ -14,6 +14,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from app.errors import AppError
+from resolvers import limits
 
 log = logging.getLogger("teamclaims.errors")
 
@@ -29,6 +30,9 @@ def code_error(error: GraphQLError) -> GraphQLError:
     # No path: the error arose before any resolver ran (parsing, validation, coercing
     # variables), so it is the document's or the variables' fault, never the server's.
     if original is None or error.path is None:
+        if (limit := limits.classify(error)) is not None:
+            return GraphQLError(error.message, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path, extensions=limit)
         if error.message.startswith("Syntax Error"):
             code = "GRAPHQL_PARSE_FAILED"
         elif error.message.startswith("Variable '$"):

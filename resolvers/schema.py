@@ -8,8 +8,10 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from app.errors import AppError
+from app.settings import get_settings
 from resolvers import explain as explain_r
 from resolvers import iam as iam_r
+from resolvers import limits
 from resolvers import listings as listings_r
 from resolvers import login as login_r
 from resolvers import mappings as mappings_r
@@ -110,7 +112,10 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    extensions=[
+        ErrorCodes, *limits.extensions(get_settings()),
+        lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256),
+    ],
 )
 
 __all__ = ["schema", "AppError"]
