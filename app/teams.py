@@ -13,7 +13,9 @@ from app.clock import now
 from app.db import Database, add_unique
 from app.errors import AlreadyExists, NotFound
 from app.identities import Identity
+from app.listing import keyset_page
 from app.mrn import check_id, parse_team, parse_team_owner_scope, team_mrn
+from app.pagination import Page
 from app.principals import Principal
 from app.roles import parse_roles
 from app.secrets import new_id
@@ -133,10 +135,15 @@ async def get_team(db: Database, principal: Principal, mrn: str) -> Team | None:
         return team
 
 
-async def list_teams(db: Database, principal: Principal, scope_mrn: str) -> list[Team]:
+async def list_teams(
+    db: Database, principal: Principal, scope_mrn: str, *, first: int | None = None,
+    after: str | None = None,
+) -> Page[Team]:
+    """The teams that live in an organization or space, in MRN order, a page at a time."""
     ref = parse_team_owner_scope(scope_mrn)
     async with db.transaction() as session:
         access = await access_for(session, principal)
         access.require(Action.READ, await load_scope(session, ref.mrn), f"scope {ref.mrn} not found")
-        rows = await session.execute(select(Team).where(Team.scope_mrn == ref.mrn).order_by(Team.id))
-        return list(rows.scalars().all())
+        return await keyset_page(session, select(Team).where(Team.scope_mrn == ref.mrn),
+                                 order=[Team.mrn], first=first, after=after,
+                                 key=lambda t: (t.mrn,), row=lambda r: r[0])

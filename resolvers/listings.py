@@ -8,11 +8,11 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from app import audit_trail, mappings, users
+from app import audit_trail, mappings, teams, users
 from app.clock import rfc3339
 from app.pagination import encode_cursor
 from resolvers.context import Info
-from resolvers.types import TeamExternalGroupMapping
+from resolvers.types import Team, TeamExternalGroupMapping
 
 
 @strawberry.type
@@ -31,6 +31,19 @@ class TeamExternalGroupMappingEdge:
 class TeamExternalGroupMappingConnection:
     edges: list[TeamExternalGroupMappingEdge]
     nodes: list[TeamExternalGroupMapping]
+    page_info: PageInfo
+
+
+@strawberry.type
+class TeamEdge:
+    cursor: str
+    node: Team
+
+
+@strawberry.type
+class TeamConnection:
+    edges: list[TeamEdge]
+    nodes: list[Team]
     page_info: PageInfo
 
 
@@ -151,4 +164,13 @@ async def audit_events(
         claim=e.claim, value=e.value, details=json.loads(e.details) if e.details else None,
     )) for e in found.items]
     return AuditEventConnection(edges=edges, nodes=[e.node for e in edges], page_info=PageInfo(
+        has_next_page=found.has_next_page, end_cursor=found.end_cursor))
+
+
+async def teams_in_scope(info: Info, scope_mrn: str, first: int | None = None,
+                         after: str | None = None) -> TeamConnection:
+    found = await teams.list_teams(info.context.db, await info.context.principal(), scope_mrn,
+                                   first=first, after=after)
+    edges = [TeamEdge(cursor=encode_cursor((t.mrn,)), node=Team.of(t)) for t in found.items]
+    return TeamConnection(edges=edges, nodes=[e.node for e in edges], page_info=PageInfo(
         has_next_page=found.has_next_page, end_cursor=found.end_cursor))

@@ -38,8 +38,9 @@ from resolvers.types import (
 class Query:
     team: Team | None = strawberry.field(resolver=teams_r.team,
                                          description="Null when no such team is visible.")
-    teams: list[Team] = strawberry.field(resolver=teams_r.teams_in_scope,
-                                         description="Teams that live in an organization or space.")
+    teams: listings_r.TeamConnection = strawberry.field(
+        resolver=listings_r.teams_in_scope,
+        description="Teams that live in an organization or space, a page at a time.")
     team_member: TeamMember | None = strawberry.field(resolver=teams_r.team_member,
                                                       description="Null when not a member.")
     team_external_group_mapping: TeamExternalGroupMapping | None = strawberry.field(

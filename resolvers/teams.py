@@ -38,11 +38,6 @@ async def team(info: Info, mrn: str) -> Team | None:
     return Team.of(row) if row else None
 
 
-async def teams_in_scope(info: Info, scope_mrn: str) -> list[Team]:
-    rows = await teams.list_teams(info.context.db, await info.context.principal(), scope_mrn)
-    return [Team.of(r) for r in rows]
-
-
 async def add_team_member(info: Info, input: AddTeamMemberInput) -> AddTeamMemberPayload:
     r = await members.add_team_member(
         info.context.db, await info.context.principal(), team_mrn=input.team_mrn,

@@ -70,7 +70,7 @@ GQL: dict[str, str] = {
         "mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input)"
         " { mrn ownerMrn } }"),
     "team": "query($mrn: String!) { team(mrn: $mrn) { mrn name scopeMrn } }",
-    "teams": "query($scopeMrn: String!) { teams(scopeMrn: $scopeMrn) { mrn } }",
+    "teams": "query($scopeMrn: String!) { teams(scopeMrn: $scopeMrn) { nodes { mrn } } }",
     "getRoles": (
         "query($identity: String!, $scopeMrn: String!) {"
         " getRoles(identity: $identity, scopeMrn: $scopeMrn)"

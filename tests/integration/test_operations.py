@@ -931,16 +931,16 @@ async def test_teams_lists_the_teams_of_one_scope(server: Server, org: Org) -> N
     other = await server.new_org()
     await create_team(server, other.token, other.mrn, id="team-x", name="X")
 
-    query = f"query($s: String!) {{ teams(scopeMrn: $s) {{ {TEAM_FIELDS} }} }}"
-    in_org = (await server.ok(query, {"s": org.mrn}, token=org.token))["teams"]
+    query = f"query($s: String!) {{ teams(scopeMrn: $s) {{ nodes {{ {TEAM_FIELDS} }} }} }}"
+    in_org = (await server.ok(query, {"s": org.mrn}, token=org.token))["teams"]["nodes"]
     assert sorted(t["mrn"] for t in in_org) == sorted([a["mrn"], b["mrn"]])
     assert {t["mrn"]: t for t in in_org} == {a["mrn"]: a, b["mrn"]: b}
-    in_space = (await server.ok(query, {"s": space["mrn"]}, token=org.token))["teams"]
+    in_space = (await server.ok(query, {"s": space["mrn"]}, token=org.token))["teams"]["nodes"]
     assert in_space == [s]
 
     await server.ok("mutation($m: String!) { deleteTeam(mrn: $m) }", {"m": b["mrn"]},
                     token=org.token)
-    in_org = (await server.ok(query, {"s": org.mrn}, token=org.token))["teams"]
+    in_org = (await server.ok(query, {"s": org.mrn}, token=org.token))["teams"]["nodes"]
     assert [t["mrn"] for t in in_org] == [a["mrn"]]
 
 

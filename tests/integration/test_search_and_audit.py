@@ -145,3 +145,18 @@ async def test_audit_trail_records_who_did_what_and_why(server: Server, provider
     outsider = await server.new_org()
     err = await server.error(AUDIT, {"s": s.org.mrn}, token=outsider.token)
     assert err["code"] == "NOT_FOUND"
+
+
+async def test_team_pages(server: Server, provider: Provider) -> None:
+    s = await new_signin_org(server, provider)
+    made = sorted([await s.team(f"paged-team-{i}") for i in range(5)])
+    q = """query($s: String!, $a: String) { teams(scopeMrn: $s, first: 2, after: $a) {
+      nodes { mrn } pageInfo { hasNextPage endCursor } } }"""
+    seen, after = [], None
+    while True:
+        page = (await server.ok(q, {"s": s.org.mrn, "a": after}, token=s.org.token))["teams"]
+        seen += [n["mrn"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == made
