@@ -13,13 +13,14 @@ import httpx
 from sqlalchemy import inspect, text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from app.db import Database
 from app.errors import InvalidToken
+from app.graphiql_page import PREFIX, asset_endpoint, local_page
 from app.login.exchange import ExchangeError, check_form, sign_in
 from app.login.jwks import KeyCache
 from app.migrate import head_revision
@@ -109,6 +110,12 @@ class GraphQLApp(GraphQL):
         super().__init__(schema,
                          graphql_ide="graphiql" if services.settings.graphiql else None)
         self.services = services
+        local = local_page(self.graphql_ide_html) if services.settings.graphiql else None
+        self.ide_html = local[0] if local else self.graphql_ide_html
+        self.ide_assets: frozenset[str] = local[1] if local else frozenset()
+
+    async def render_graphql_ide(self, request):  # type: ignore[override]
+        return HTMLResponse(self.ide_html)
 
     async def process_result(self, request, result):  # type: ignore[override]
         from resolvers.errors import code_error
@@ -242,11 +249,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         log.info("token exchange refused (%s): %s", error, description)
         return oauth_error(error, description), error
 
+    graphql = GraphQLApp(services)
     app = App(
         metrics=metrics,
         routes=[
-            Route("/query", LimitBody(GraphQLApp(services), settings.max_request_bytes),
+            Route("/query", LimitBody(graphql, settings.max_request_bytes),
                   methods=["GET", "POST"]),
+            Route(PREFIX + "{path:path}", asset_endpoint(graphql.ide_assets)),
             Route("/auth/token", token, methods=["POST"]),
             Route("/.well-known/jwks.json", jwks),
             Route("/healthz", healthz),
