@@ -59,6 +59,9 @@ class Services:
             return await principal_for_token(session, secret)
 
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
 class RequestTooLarge(Exception):
     pass
 
@@ -117,13 +120,35 @@ class GraphQLApp(GraphQL):
     async def render_graphql_ide(self, request):  # type: ignore[override]
         return HTMLResponse(self.ide_html)
 
+    async def get_sub_response(self, request):  # type: ignore[override]
+        sub = await super().get_sub_response(request)
+        request.state.sub_response = sub
+        return sub
+
     async def process_result(self, request, result):  # type: ignore[override]
         from resolvers.errors import code_error
 
         # Parse errors never reach the schema's extensions: code them here too.
         if result.errors:
             result.errors = [code_error(e) for e in result.errors]
-        return await super().process_result(request, result)
+        body = await super().process_result(request, result)
+        sub = getattr(request.state, "sub_response", None)
+        if sub is not None and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+            # GraphQL over HTTP: with application/graphql-response+json, a request that never
+            # reached execution (parse, validation, variables) is a 400 with no `data`.
+            sub.graphql_response = True
+            if result.data is None and result.errors and all(
+                e.path is None for e in result.errors
+            ):
+                sub.status_code = 400
+                body.pop("data", None)
+        return body
+
+    def create_response(self, response_data, sub_response):  # type: ignore[override]
+        response = super().create_response(response_data, sub_response)
+        if getattr(sub_response, "graphql_response", False):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        return response
 
     async def get_context(self, request, response):  # type: ignore[override]
         from resolvers.context import Context

@@ -111,3 +111,39 @@ async def test_graphiql_runs_a_query(server: Server, tmp_path: Path) -> None:
                           f"(screenshot: {screenshot}; details: {result})")
     assert '"teams"' in result["result"]
     assert screenshot.stat().st_size > 0
+
+
+async def test_graphql_over_http_should_items(server: Server) -> None:
+    """The SHOULD items hold too, the application/graphql-response+json ones included."""
+    only_sqlite(server)
+    org = await server.new_org()
+    out = await asyncio.to_thread(run, [*node_tool("audit.mjs"), f"{server.base_url}/query"],
+                                  org.token, 120)
+    results = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    should = [r for r in results if r["name"].startswith("SHOULD ")]
+    assert len(should) >= 20, results
+    assert [r["id"] for r in should if r["status"] != "ok"] == []
+
+
+async def test_graphql_response_media_type(server: Server) -> None:
+    only_sqlite(server)
+    org = await server.new_org()
+    accept = {"Accept": "application/graphql-response+json", "Content-Type": "application/json",
+              "Authorization": f"Bearer {org.token}"}
+    url = f"{server.base_url}/query"
+    ok = await server.client.post(url, json={"query": "{ __typename }"}, headers=accept)
+    assert ok.status_code == 200
+    assert ok.headers["content-type"].startswith("application/graphql-response+json")
+    assert ok.json() == {"data": {"__typename": "Query"}}
+    bad = await server.client.post(url, json={"query": "{ nope }"}, headers=accept)
+    assert bad.status_code == 400 and "data" not in bad.json()
+    assert bad.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    # An error while executing is still a 200 with data: the request itself was fine.
+    missing = await server.client.post(url, json={
+        "query": '{ team(mrn: "//captain.api.mondoo.app/organizations/x/teams/nope") { mrn } }'},
+        headers=accept)
+    assert missing.status_code == 200 and missing.json() == {"data": {"team": None}}
+    plain = await server.client.post(url, json={"query": "{ nope }"},
+                                     headers={**accept, "Accept": "application/json"})
+    assert plain.status_code == 200 and plain.headers["content-type"].startswith(
+        "application/json")
