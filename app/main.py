@@ -261,7 +261,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 db, services.idp_keys, services.keyring, token=subject_token,
                 issuer=settings.issuer, ttl=settings.access_token_ttl,
                 on_plan=lambda plan: record_sync_changes(
-                    metrics, len(plan.add_grants), len(plan.remove_grants)),
+                    metrics, len(plan.create_memberships), len(plan.delete_memberships)),
             )
         except ExchangeError as exc:
             return refuse(exc.error, exc.description)

@@ -43,3 +43,23 @@ async def test_second_sign_in_removes_exactly_the_lost_group(server: Server, pro
     assert await s.teams_of(first) == {a, b}
     second = await s.access_token("bob", groups=["grp-a"])
     assert await s.teams_of(second) == {a}
+
+
+def _changes(metrics_text: str, action: str) -> float:
+    for line in metrics_text.splitlines():
+        if line.startswith(f'teamclaims_signin_membership_changes_total{{action="{action}"}}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_sign_in_membership_changes_are_counted(server: Server, provider: Provider):
+    s = await new_signin_org(server, provider)
+    a, b = await s.team("count-a"), await s.team("count-b")
+    await s.map(a, "grp-ca")
+    await s.map(b, "grp-cb")
+    before = (await server.client.get(f"{server.base_url}/metrics")).text
+    await s.access_token("counted", groups=["grp-ca", "grp-cb"])
+    await s.access_token("counted", groups=["grp-ca"])
+    after = (await server.client.get(f"{server.base_url}/metrics")).text
+    assert _changes(after, "add") - _changes(before, "add") == 2
+    assert _changes(after, "remove") - _changes(before, "remove") == 1
