@@ -8,8 +8,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.login import explain
-from app.roles import CATALOGUE
 from resolvers.context import Info
+from resolvers.types import role_mrn
 
 
 @strawberry.enum(description="Why a value that looks right does not match.")
@@ -107,10 +107,6 @@ def _match(m) -> MappingMatch:
                         value=m.value)
 
 
-def _role(name: str | None) -> str | None:
-    return CATALOGUE[name].mrn if name else None
-
-
 async def explain_access(info: Info, org_mrn: str, claims: JSON | None = None,
                          id_token: str | None = None) -> AccessExplanation:
     ctx = info.context
@@ -122,8 +118,8 @@ async def explain_access(info: Info, org_mrn: str, claims: JSON | None = None,
         would_add=[_match(m) for m in e.would_add],
         would_remove=[MembershipRemoval(team_mrn=t, mapping_mrn=m) for t, m in e.would_remove],
         scopes=[ExplainedScope(
-            scope_mrn=s.scope_mrn, roles=[_role(r) for r in s.roles], in_force=_role(s.in_force),
-            sources=[ExplainedRoleSource(role=_role(x.role), scope_mrn=x.scope_mrn,
+            scope_mrn=s.scope_mrn, roles=[role_mrn(r) for r in s.roles], in_force=role_mrn(s.in_force),
+            sources=[ExplainedRoleSource(role=role_mrn(x.role), scope_mrn=x.scope_mrn,
                                          via_mrn=x.via_mrn) for x in s.sources],
         ) for s in e.scopes],
         near_misses=[NearMiss(kind=NearMissKind(n.kind), message=n.message, claim=n.claim,

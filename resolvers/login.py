@@ -9,9 +9,9 @@ import strawberry
 from app import users
 from app.clock import rfc3339
 from app.login import providers
-from app.roles import CATALOGUE
 from models import OidcProvider as ProviderRow
 from resolvers.context import Info
+from resolvers.types import role_mrn
 
 MissingClaimPolicy = strawberry.enum(providers.MissingClaimPolicy,
                                      description="What a sign-in does when the groups claim is absent.")
@@ -104,10 +104,6 @@ class AccessSummary:
     scopes: list[ScopeAccess]
 
 
-def _role(name: str | None) -> str | None:
-    return CATALOGUE[name].mrn if name else None
-
-
 async def set_oidc_provider(info: Info, input: SetOidcProviderInput) -> OidcProvider:
     row = await providers.set_provider(
         info.context.db, await info.context.principal(), org_mrn=input.org_mrn,
@@ -147,9 +143,9 @@ async def access_summary(info: Info, user_mrn: str) -> AccessSummary:
     return AccessSummary(
         user_mrn=s.user_mrn, email=s.email, name=s.name,
         scopes=[ScopeAccess(
-            scope_mrn=a.scope_mrn, org_mrn=a.org_mrn, roles=[_role(r) for r in a.roles],
-            in_force=_role(a.in_force),
-            sources=[AccessSource(role=_role(src.role), scope_mrn=src.scope_mrn,
+            scope_mrn=a.scope_mrn, org_mrn=a.org_mrn, roles=[role_mrn(r) for r in a.roles],
+            in_force=role_mrn(a.in_force),
+            sources=[AccessSource(role=role_mrn(src.role), scope_mrn=src.scope_mrn,
                                   kind=AccessSourceKind[src.kind], team_mrn=src.team_mrn,
                                   mapping_mrn=src.mapping_mrn, claim=src.claim, value=src.value)
                      for src in a.sources],

@@ -16,6 +16,11 @@ def role_mrns(names: list[str]) -> list[str]:
     return [roles.CATALOGUE[n].mrn for n in names]
 
 
+def role_mrn(name: str | None) -> str | None:
+    """A role's MRN from its short name (None stays None)."""
+    return roles.CATALOGUE[name].mrn if name else None
+
+
 @strawberry.type
 class Team:
     id: str
