@@ -15,6 +15,7 @@ from app.listing import keyset_page
 from app.mrn import ScopeKind, parse_scope
 from app.pagination import Page
 from app.principals import Principal
+from app.validation import has_control_characters
 from models import AuditEvent
 
 
@@ -32,13 +33,13 @@ def _instant(value: str | None, field: str) -> datetime | None:
     if value is None:
         return None
     try:
-        dt = datetime.fromisoformat(value.strip())
-    except ValueError:
+        dt = datetime.fromisoformat(value.strip()).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidArgument(f"{field} {value!r} is not an RFC 3339 time "
                               "(2026-01-31T10:00:00Z)", field=field) from None
-    if dt.tzinfo is None:
+    if datetime.fromisoformat(value.strip()).tzinfo is None:
         raise InvalidArgument(f"{field} {value!r} needs a time zone (Z for UTC)", field=field)
-    return dt.astimezone(UTC)
+    return dt
 
 
 async def list_events(
@@ -48,6 +49,10 @@ async def list_events(
     """An organization's events; for a space, the events about it and what lives in it."""
     ref = parse_scope(scope_mrn)
     f = filter or AuditFilter()
+    for name, text_value in (("actor", f.actor), ("subjectMrn", f.subject_mrn),
+                             ("targetMrn", f.target_mrn), *(("actions", a) for a in f.actions or [])):
+        if text_value is not None and (len(text_value) > 500 or has_control_characters(text_value)):
+            raise InvalidArgument(f"filter {name} {text_value!r} is not a valid value", field=name)
     since, until = _instant(f.since, "since"), _instant(f.until, "until")
     E = AuditEvent
     async with db.transaction() as session:

@@ -11,7 +11,7 @@ from app.access import Access, access_for, chain_of, load_grants, load_scope
 from app.audit import record
 from app.authz import Action, Grant
 from app.clock import now
-from app.db import Database, insert_or_ignore
+from app.db import Database, advisory_lock, insert_or_ignore
 from app.errors import InvalidArgument, NotFound
 from app.identities import Identity, resolve_identity
 from app.mrn import looks_like_mrn, parse_scope
@@ -96,6 +96,8 @@ async def replace_roles(
 ) -> None:
     """Make ``roles`` (short names) the complete list of the identity's roles on the scope."""
     check_binding_scope(identity, scope)
+    # Two setRoles on one identity and scope must not interleave (READ COMMITTED).
+    await advisory_lock(session, f"roles\n{identity.mrn}\n{scope.mrn}")
     current_list = await roles_of(session, identity.mrn, scope.mrn)
     current = set(current_list)
     wanted = set(roles)

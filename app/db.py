@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from app.errors import AlreadyExists, InvalidArgument
+from app.errors import AlreadyExists, InvalidArgument, NotFound
 
 
 def is_sqlite(url: str) -> bool:
@@ -58,7 +58,9 @@ class Database:
         try:
             async with self.sessions() as session, session.begin():
                 yield session
-        except DataError:
+        except (DataError, DBAPIError) as exc:
+            if not isinstance(exc, DataError) and _sqlstate(exc)[:2] != "22":
+                raise
             # The database refused a value (an encoding it cannot store, a number out of
             # range): the input's fault. Validation catches the known cases first.
             raise InvalidArgument(
@@ -70,15 +72,34 @@ class Database:
         await self.engine.dispose()
 
 
-def is_unique_violation(exc: IntegrityError) -> bool:
+def _sqlstate(exc: DBAPIError) -> str:
     orig = getattr(exc, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    if sqlstate is None:
-        cause = getattr(orig, "__cause__", None)
-        sqlstate = getattr(cause, "sqlstate", None)
-    if sqlstate is not None:
-        return sqlstate == "23505"
-    return "UNIQUE constraint failed" in str(orig)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state is None:
+        state = getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    return state or ""
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    state = _sqlstate(exc)
+    return state == "23505" if state else "UNIQUE constraint failed" in str(exc.orig)
+
+
+def is_foreign_key_violation(exc: IntegrityError) -> bool:
+    state = _sqlstate(exc)
+    return state == "23503" if state else "FOREIGN KEY constraint failed" in str(exc.orig)
+
+
+async def advisory_lock(session: AsyncSession, key: str) -> None:
+    """Serialise transactions that name the same key, until this one ends (PostgreSQL).
+
+    SQLite needs nothing: one connection per process runs transactions one at a time.
+    """
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                              {"k": key})
 
 
 async def insert_or_ignore(session: AsyncSession, table: type, rows: list[dict]) -> None:
@@ -109,4 +130,8 @@ async def add_unique(session: AsyncSession, obj: object, conflict_message: str) 
     except IntegrityError as exc:
         if is_unique_violation(exc):
             raise AlreadyExists(conflict_message) from None
+        if is_foreign_key_violation(exc):
+            # What it belongs to was deleted by a request that committed meanwhile.
+            raise NotFound("what this refers to was deleted meanwhile; reload and try again"
+                           ) from None
         raise

@@ -17,7 +17,7 @@ from app.mrn import (
     is_user_mrn,
     looks_like_mrn,
 )
-from models import APIToken, LoginClaims, Scope, Team, User
+from models import APIToken, Scope, Team, User
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,8 @@ async def user_by_email(session: AsyncSession, email: str, org_mrn: str | None) 
     if org_mrn is None:
         return None
     users = (await session.execute(
-        select(User).join(LoginClaims, LoginClaims.user_mrn == User.mrn)
-        .where(User.email == email, User.email_verified.is_(True), LoginClaims.org_mrn == org_mrn)
-        .limit(2)
+        select(User).where(User.email == email.casefold(), User.email_verified.is_(True),
+                           User.org_mrn == org_mrn).limit(2)
     )).scalars().all()
     if len(users) > 1:
         raise InvalidArgument(
@@ -82,7 +81,7 @@ async def resolve_identity(
         return Identity(team.mrn, "team", home=home)
     if is_user_mrn(value):
         user = await session.get(User, value)
-        if user is None:
+        if user is None or org_mrn is None or user.org_mrn != org_mrn:
             raise _not_found(value)
         return Identity(user.mrn, "user", email=user.email)
     if is_api_token_mrn(value):

@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
@@ -67,21 +67,23 @@ class RequestTooLarge(Exception):
 
 
 class LimitBody:
-    """Refuse request bodies over ``max_bytes`` with 413 and a coded GraphQL error.
+    """Refuse request bodies over ``max_bytes`` with 413, before reading them whole.
 
     A class, not a function: Starlette treats a plain function as a request handler.
+    ``oauth`` answers in RFC 6749's error shape instead of GraphQL's.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, *, oauth: bool = False) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.oauth = oauth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await _too_large(scope, receive, send, self.max_bytes)
+            return await self._too_large(scope, receive, send)
         seen = 0
 
         async def counting() -> Message:
@@ -95,15 +97,18 @@ class LimitBody:
         try:
             await self.app(scope, counting, send)
         except RequestTooLarge:
-            await _too_large(scope, receive, send, self.max_bytes)
+            await self._too_large(scope, receive, send)
 
-
-async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
-    response = JSONResponse({"errors": [{
-        "message": f"the request is larger than {max_bytes} bytes",
-        "extensions": {"code": "REQUEST_TOO_LARGE", "maximum": max_bytes},
-    }]}, status_code=413)
-    await response(scope, receive, send)
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.oauth:
+            body: dict = {"error": "invalid_request",
+                          "error_description": f"the request is larger than {self.max_bytes} bytes"}
+        else:
+            body = {"errors": [{
+                "message": f"the request is larger than {self.max_bytes} bytes",
+                "extensions": {"code": "REQUEST_TOO_LARGE", "maximum": self.max_bytes},
+            }]}
+        await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
 class GraphQLApp(GraphQL):
@@ -281,7 +286,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/query", LimitBody(graphql, settings.max_request_bytes),
                   methods=["GET", "POST"]),
             Route(PREFIX + "{path:path}", asset_endpoint(graphql.ide_assets)),
-            Route("/auth/token", token, methods=["POST"]),
+            Route("/auth/token", LimitBody(request_response(token), MAX_FORM_BYTES, oauth=True),
+                  methods=["POST"]),
             Route("/.well-known/jwks.json", jwks),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

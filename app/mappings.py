@@ -208,7 +208,7 @@ async def search_mappings(
                                       "not a workspace", field="scopeMrn")
         id_terms = [t for t in terms if t.key == "id"]
         for t in id_terms:
-            stmt = stmt.where(or_(M.mrn == t.value, M.mrn.endswith(f"/{SEGMENT}/{t.value}")))
+            stmt = stmt.where(or_(M.mrn == t.value, M.mrn.endswith(f"/{SEGMENT}/{t.value}", autoescape=True)))
         attr_terms = [t for t in terms if t.key == "sso_attribute"]
         for t in attr_terms:
             # The groups claim is stored as "": its usual name finds it too.

@@ -62,7 +62,7 @@ async def _member_ref(
             field=field,
         )
     user = await session.get(User, value)
-    if user is None:
+    if user is None or user.org_mrn != team.org_mrn:  # users belong to one organization
         raise NotFound(f"user {value} not found")
     return MemberRef(user, user.email)
 

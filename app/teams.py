@@ -58,6 +58,9 @@ async def create_team(
         team = Team(mrn=mrn, id=team_id, name=name, description=description, email=email,
                     scope_mrn=scope.mrn, org_mrn=scope.org_mrn)
         await add_unique(session, team, conflict)
+        # Bindings a concurrent setRoles left for an earlier team of this MRN are not this
+        # team's: a new team starts with no roles.
+        await session.execute(delete(RoleBinding).where(RoleBinding.identity_mrn == mrn))
         record(session, actor=principal.mrn, action="team.created", org_mrn=team.org_mrn,
                target_mrn=team.mrn, details={"after": _view(team)})
         if role_names:
@@ -65,18 +68,25 @@ async def create_team(
         return team
 
 
+#: updateTeam without an email leaves the team's email as it is.
+KEEP = object()
+
+
 async def update_team(
     db: Database, principal: Principal, *, mrn: str, name: str, description: str | None,
-    email: str | None = None,
+    email: str | None | object = KEEP,
 ) -> Team:
     name = check_name(name)
     description = check_description(description)
-    email = check_email(email)
+    if email is not KEEP:
+        email = check_email(email)
     async with db.transaction() as session:
         access = await access_for(session, principal)
         team, _ = await team_in_reach(session, access, mrn, Action.MANAGE_TEAMS, field="mrn")
         before = _view(team)
-        team.name, team.description, team.email = name, description, email
+        team.name, team.description = name, description
+        if email is not KEEP:
+            team.email = email
         team.updated_at = now()
         session.add(team)
         record(session, actor=principal.mrn, action="team.updated", org_mrn=team.org_mrn,

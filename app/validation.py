@@ -51,7 +51,7 @@ def check_description(value: str | None, field: str = "description") -> str | No
 def check_email(value: str | None, field: str = "email") -> str | None:
     if value is None or value == "":
         return None
-    email = value.strip()
+    email = value.strip().casefold()  # addresses are compared without case
     if not is_email(email) or len(email) > 320:
         raise InvalidArgument(f"{field} {value!r} is not an email address (name@example.com)",
                               field=field)

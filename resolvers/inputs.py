@@ -26,7 +26,8 @@ class UpdateTeamInput:
     mrn: str
     name: str
     description: str
-    email: str | None = None
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Left as it is when not sent; null clears it.")
 
 
 @strawberry.input

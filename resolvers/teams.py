@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import strawberry
+
 from app import members, teams
 from resolvers.context import Info
 from resolvers.inputs import (
@@ -24,8 +26,9 @@ async def create_team(info: Info, input: CreateTeamInput) -> Team:
 
 async def update_team(info: Info, input: UpdateTeamInput) -> Team:
     ctx = info.context
+    email = teams.KEEP if input.email is strawberry.UNSET else input.email
     row = await teams.update_team(ctx.db, await ctx.principal(), mrn=input.mrn, name=input.name,
-                                  description=input.description, email=input.email)
+                                  description=input.description, email=email)
     return Team.of(row)
 
 

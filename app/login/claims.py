@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import SignInRefused
+from app.validation import has_control_characters
 
 #: The provider's groups claim, whatever its name.
 GROUPS = ""
@@ -52,6 +53,16 @@ def _strings(value: Any) -> list[str] | None:
     return None
 
 
+def refuse_too_many_values(claims: Mapping[str, Any], groups_claim: str) -> None:
+    """More group values than are read would silently drop memberships: refuse instead."""
+    groups = _strings(claims.get(groups_claim))
+    if groups is not None and len(groups) > MAX_VALUES:
+        raise SignInRefused(
+            f"the ID token's {groups_claim!r} claim has {len(groups)} values; at most "
+            f"{MAX_VALUES} are read. Emit only the groups assigned to the application"
+        )
+
+
 def is_groups_overage(claims: Mapping[str, Any], groups_claim: str) -> bool:
     """Entra ID leaves the groups out and points at Graph instead when there are too many."""
     names = claims.get("_claim_names")
@@ -75,7 +86,7 @@ def extract(claims: Mapping[str, Any], groups_claim: str) -> ClaimValues:
         for v in values:
             if len(pairs) >= MAX_VALUES:
                 return
-            if 0 < len(v) <= MAX_VALUE_LENGTH:
+            if 0 < len(v) <= MAX_VALUE_LENGTH and not has_control_characters(v):
                 pairs.add((claim, v))
 
     groups = _strings(claims.get(groups_claim)) if groups_claim in claims else None

@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import LOGIN_HOOK, record
 from app.clock import now
-from app.db import Database, insert_or_ignore
+from app.db import Database, advisory_lock, insert_or_ignore
 from app.errors import InvalidToken, SignInRefused
 from app.login import claims as claim_rules
 from app.login import idtoken
@@ -97,25 +97,24 @@ def _text_claim(claims: Mapping[str, Any], name: str, limit: int) -> str | None:
     return value.strip()[:limit] or None
 
 
-async def _lock_identity(session: AsyncSession, issuer: str, subject: str) -> None:
+async def _lock_identity(session: AsyncSession, org: str, issuer: str, subject: str) -> None:
     """Serialise sign-ins of one identity (PostgreSQL; SQLite serialises all writers)."""
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                              {"k": f"{issuer}\n{subject}"})
+    await advisory_lock(session, f"{org}\n{issuer}\n{subject}")
 
 
-async def _upsert_user(session: AsyncSession, issuer: str, claims: Mapping[str, Any]) -> User:
+async def _upsert_user(session: AsyncSession, org_mrn: str, issuer: str,
+                       claims: Mapping[str, Any]) -> User:
     subject = claims["sub"]
-    email = _text_claim(claims, "email", 320) or ""
+    email = (_text_claim(claims, "email", 320) or "").casefold()
     name = _text_claim(claims, "name", 200)
     verified = bool(email) and email_verified(claims)
     user_id = new_id(8)
     await insert_or_ignore(session, User, [{
         "mrn": make_user_mrn(user_id), "id": user_id, "email": email, "name": name,
-        "issuer": issuer, "subject": subject, "email_verified": verified,
+        "issuer": issuer, "subject": subject, "email_verified": verified, "org_mrn": org_mrn,
     }])
-    user = (await session.execute(
-        select(User).where(User.issuer == issuer, User.subject == subject)
+    user = (await session.execute(select(User).where(
+        User.org_mrn == org_mrn, User.issuer == issuer, User.subject == subject)
     )).scalar_one()
     if (email, name or user.name, verified) != (user.email, user.name, user.email_verified):
         # The provider is the source of truth for who the subject is now.
@@ -164,6 +163,7 @@ def read_claims(claims: Mapping[str, Any], *, groups_claim: str,
                 missing_claim: MissingClaimPolicy) -> ClaimReading:
     """The claim rules of a sign-in, before anything is written. Raises SignInRefused."""
     claim_rules.refuse_overage(claims, groups_claim)
+    claim_rules.refuse_too_many_values(claims, groups_claim)
     values = claim_rules.extract(claims, groups_claim)
     if not values.groups_present and missing_claim is MissingClaimPolicy.FAIL:
         raise SignInRefused(
@@ -210,8 +210,8 @@ async def sign_in(db: Database, keys: KeyCache, ring: KeyRing, *, token: str, is
                           missing_claim=MissingClaimPolicy(provider.missing_claim))
     org = provider.org_mrn
     async with db.transaction() as session:
-        await _lock_identity(session, provider.issuer, claims["sub"])
-        user = await _upsert_user(session, provider.issuer, claims)
+        await _lock_identity(session, org, provider.issuer, claims["sub"])
+        user = await _upsert_user(session, org, provider.issuer, claims)
         await _claim_pending(session, user, org, claims)
         stored = await session.get(LoginClaims, (user.mrn, org))
         values = reading.values

@@ -117,7 +117,8 @@ async def explain_access(
         user_mrn = None
         if provider is not None and isinstance(claims.get("sub"), str):
             user_mrn = (await session.execute(select(User.mrn).where(
-                User.issuer == provider.issuer, User.subject == claims["sub"]))).scalar()
+                User.org_mrn == ref.mrn, User.issuer == provider.issuer,
+                User.subject == claims["sub"]))).scalar()
         mappings = (await session.execute(
             select(TeamExternalGroupMapping).where(TeamExternalGroupMapping.org_mrn == ref.mrn)
         )).scalars().all()
@@ -139,18 +140,21 @@ async def explain_access(
             manual = {h.team_mrn for h in decision.held if h.added_by_hand}
             teams = manual | {m.team_mrn for m in decision.matches}
         out.teams = sorted(teams)
-        out.scopes = await _roles(session, user_mrn, out.teams)
+        out.scopes = await _roles(session, ref.mrn, user_mrn, out.teams)
         out.near_misses = near_misses(claims, groups_claim, mappings, reading.values)
         return out
 
 
-async def _roles(session: AsyncSession, user_mrn: str | None, teams: list[str]) -> list[ScopeRoles]:
+async def _roles(session: AsyncSession, org_mrn: str, user_mrn: str | None,
+                 teams: list[str]) -> list[ScopeRoles]:
+    """Roles in the organization only: nothing bound elsewhere is shown."""
     identities = list(teams) + ([user_mrn] if user_mrn else [])
     if not identities:
         return []
     rows = (await session.execute(
         select(RoleBinding.scope_mrn, RoleBinding.role, RoleBinding.identity_mrn)
-        .where(RoleBinding.identity_mrn.in_(identities))
+        .join(Scope, Scope.mrn == RoleBinding.scope_mrn)
+        .where(RoleBinding.identity_mrn.in_(identities), Scope.org_mrn == org_mrn)
     )).all()
     scopes = {s.mrn: s for s in (await session.execute(
         select(Scope).where(Scope.mrn.in_({r[0] for r in rows} or {""})))).scalars()}

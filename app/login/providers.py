@@ -15,7 +15,7 @@ from app.db import Database, add_unique
 from app.errors import AlreadyExists, InvalidArgument, NotFound
 from app.mrn import ScopeKind, parse_scope
 from app.principals import Principal
-from app.validation import check_name
+from app.validation import check_name, has_control_characters
 from models import OidcProvider
 
 
@@ -29,6 +29,8 @@ class MissingClaimPolicy(StrEnum):
 
 def _check_url(value: str, field: str) -> str:
     value = (value or "").strip()
+    if len(value) > 400 or has_control_characters(value):
+        raise InvalidArgument(f"{field} must be a URL of at most 400 characters", field=field)
     parsed = urlparse(value)
     if parsed.scheme not in ("https", "http") or not parsed.netloc or parsed.fragment:
         raise InvalidArgument(f"{field} {value!r} must be an http(s) URL", field=field)

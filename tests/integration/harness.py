@@ -131,8 +131,8 @@ class Server:
                           signed_in_to: str | None = None, email_verified: bool = True) -> str:
         """Insert a user as a first sign-in would; returns the user's MRN.
 
-        An email names a user only once that user signed in to the organization with the
-        email verified: pass ``signed_in_to`` (an organization MRN) to record such a sign-in.
+        Users belong to the organization whose provider signed them in: pass ``signed_in_to``
+        (an organization MRN); an email names the user there only when ``email_verified``.
         """
         from models import LoginClaims, User
 
@@ -140,7 +140,7 @@ class Server:
         mrn = f"{CAPTAIN}/users/{user_id}"
         async with self.db.transaction() as s:
             s.add(User(mrn=mrn, id=user_id, email=email, name=name, issuer="https://idp.test",
-                       subject=user_id, email_verified=email_verified))
+                       subject=user_id, email_verified=email_verified, org_mrn=signed_in_to))
             await s.flush()
             if signed_in_to:
                 s.add(LoginClaims(user_mrn=mrn, org_mrn=signed_in_to, claims="{}"))

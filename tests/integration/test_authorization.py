@@ -251,8 +251,10 @@ async def build_world(server: Server, platform_admin: str) -> World:
     team = await new_team(server, t, org.mrn, ["viewer"])
     space_team = await new_team(server, t, space)
     sibling_team = await new_team(server, t, sibling)
-    member = await server.create_user(f"member.{secrets.token_hex(5)}@example.com", "Member")
-    outsider = await server.create_user(f"outsider.{secrets.token_hex(5)}@example.com")
+    member = await server.create_user(f"member.{secrets.token_hex(5)}@example.com", "Member",
+                                      signed_in_to=org.mrn)
+    outsider = await server.create_user(f"outsider.{secrets.token_hex(5)}@example.com",
+                                        signed_in_to=org.mrn)
     await add_member(server, t, team, member)
     mapping = (await server.ok(GQL["addTeamExternalGroupMapping"], {"input": {
         "teamMrn": team, "externalId": uid("group")}}, token=t))["addTeamExternalGroupMapping"]["mrn"]
@@ -499,7 +501,8 @@ async def test_bindings_apply_to_the_scope_and_below_only(
     server: Server, shared: World, caller: str, op_name: str, needed: str | None, scope: str,
     make: Callable, outcome: str,
 ) -> None:
-    user = await server.create_user(f"inherit.{secrets.token_hex(5)}@example.com")
+    user = await server.create_user(f"inherit.{secrets.token_hex(5)}@example.com",
+                                    signed_in_to=shared.org.mrn)
     doc = GQL[op_name]
     before = await server.snapshot()
     body = await server.gql(doc, make(shared, uid("inh"), user), token=shared.callers[caller])

@@ -132,8 +132,10 @@ async def world(server: Server, org: Org) -> World:
     external_id = "a1b2c3d4-0000-0000-0000-000000000000"
     mapping = (await server.ok(ADD_MAPPING, {"input": {"teamMrn": base, "externalId": external_id}},
                                token=tok))["addTeamExternalGroupMapping"]["mrn"]
-    user = await server.create_user(f"member-{secrets.token_hex(3)}@example.com", "Member")
-    outsider = await server.create_user(f"outsider-{secrets.token_hex(3)}@example.com")
+    user = await server.create_user(f"member-{secrets.token_hex(3)}@example.com", "Member",
+                                    signed_in_to=org.mrn)
+    outsider = await server.create_user(f"outsider-{secrets.token_hex(3)}@example.com",
+                                        signed_in_to=org.mrn)
     await server.ok(ADD_MEMBER, {"input": {"teamMrn": base, "memberMrn": user}}, token=tok)
     return World(org, space, ws, base, space_team, other, user, outsider, mapping, external_id)
 

@@ -128,7 +128,8 @@ async def test_concurrent_add_team_member_same_user(server: Server, org: Org) ->
                             token=org.token))["createTeam"]["mrn"]
     for rnd in range(ROUNDS):
         email = f"racer-{rnd}-{secrets.token_hex(3)}@example.com"
-        user = await server.create_user(email) if rnd % 2 else None  # odd rounds: a real user
+        # odd rounds: a real user of the organization
+        user = await server.create_user(email, signed_in_to=org.mrn) if rnd % 2 else None
         inputs = [{"teamMrn": team, "identity": user or email}] * 2
         wins, errors = split(await together(server, org.token, ADD_MEMBER, inputs), "addTeamMember")
         assert len(wins) == 1, (rnd, wins, errors)

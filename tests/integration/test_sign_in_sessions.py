@@ -177,11 +177,14 @@ async def test_force_logout_ends_only_the_owners_organization_sessions(
     sub = uid("sub")
     in_one, me = await signed_in(s1, sub, groups=[])
     in_two, me2 = await signed_in(s2, sub, groups=[])
-    assert me["mrn"] == me2["mrn"]
+    assert me["mrn"] != me2["mrn"]  # one user per organization
     assert await server.ok(FORCE_LOGOUT, {"u": me["mrn"]}, token=s1.org.token) == {
         "forceLogout": 1}
     await unauthenticated(server, in_one)
-    assert (await server.ok(VIEWER, token=in_two))["viewer"]["mrn"] == me["mrn"]
+    assert (await server.ok(VIEWER, token=in_two))["viewer"]["mrn"] == me2["mrn"]
+    # The first organization's owner cannot reach the second organization's user at all.
+    err = await server.error(FORCE_LOGOUT, {"u": me2["mrn"]}, token=s1.org.token)
+    assert err["code"] == "NOT_FOUND"
 
 
 async def test_force_logout_refused_to_non_owners(server: Server, provider: Provider):

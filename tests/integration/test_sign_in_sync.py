@@ -225,10 +225,13 @@ async def test_memberships_of_another_organization_are_not_touched(
     _, user = await sign_in_user(s1, sub, groups=["grp-shared"])
     assert await team_member_rows(server, user) == [t1]
     _, user2 = await sign_in_user(s2, sub, groups=["grp-shared"])
-    assert user == user2  # one identity, two organizations
-    assert set(await team_member_rows(server, user)) == {t1, t2}
+    # Each organization knows the person through its own provider: two users, one per org.
+    assert user != user2
+    assert await team_member_rows(server, user) == [t1]
+    assert await team_member_rows(server, user2) == [t2]
     await s1.access_token(sub, groups=[])
-    assert await team_member_rows(server, user) == [t2]
+    assert await team_member_rows(server, user) == []
+    assert await team_member_rows(server, user2) == [t2]
 
 
 # --- missing groups claim ----------------------------------------------------------------------

@@ -119,7 +119,7 @@ def test_no_email_is_none(value: str | None) -> None:
         ("security-team@acme.example", "security-team@acme.example"),
         ("first.last+iam@sub.example.co.uk", "first.last+iam@sub.example.co.uk"),
         ("  alice@example.com  ", "alice@example.com"),
-        ("Alice@Example.COM", "Alice@Example.COM"),
+        ("Alice@Example.COM", "alice@example.com"),  # compared without case
     ],
 )
 def test_good_emails(value: str, expected: str) -> None:
