@@ -88,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
                      help="profile the server with py-spy during an extra run of (b)")
     out.add_argument("--profile-scenarios", default="",
                      help="profile these scenarios instead (comma-separated, from b-f)")
+    out.add_argument("--sql-report", action="store_true",
+                     help="at the end, time every SQL statement of 100 sequential sign-ins "
+                     "of (b) and of (d), run in-process, and EXPLAIN the slowest")
     out.add_argument("--output-dir", type=Path,
                      help="where profiles go (default: next to --json, else ./bench-results)")
     out.add_argument("--workdir", type=Path, help="scratch directory (default: a new temporary "
@@ -461,6 +464,7 @@ class Bench:
         r = loadgen.run(s, script, threads=self.threads, connections=a.connections,
                         duration=a.duration, label=label)
         r["cpu"] = meter.stop()
+        self.check_interference(r, label)
         # Requests still queued in the server when wrk stopped finish now, not in the next
         # scenario's time.
         r["drain_seconds"] = procs.wait_idle(procs.server_pids(server))
@@ -470,6 +474,20 @@ class Bench:
             after = sync_changes(self.server.base_url)
             r["membership_changes"] = {k: int(after[k] - before[k]) for k in after}
         return r
+
+    @staticmethod
+    def check_interference(r: dict, label: str) -> None:
+        """CPU used by processes that are neither the server, the database nor wrk (another
+        job on the machine) skews the numbers: measure it and say so."""
+        c = r["cpu"]
+        machine = c["machine_busy_pct"] * (os.cpu_count() or 1)
+        c["wrk_cpu_pct"] = r.pop("wrk_cpu_pct")
+        known = c["server_cpu_pct"] + c.get("database_cpu_pct", 0.0) + c["wrk_cpu_pct"]
+        c["other_cpu_pct"] = round(max(0.0, machine - known), 1)
+        r["interference"] = c["other_cpu_pct"] > 25
+        if r["interference"]:
+            say(f"warning: {label}: other processes used {c['other_cpu_pct']:.0f}% of a core "
+                "during the measurement; its numbers are skewed")
 
     def profile(self, key: str) -> None:
         out_dir = self.output_dir
@@ -520,9 +538,31 @@ class Bench:
                 self.profile(key)
         if "b" in self.keys and self.args.growth_factor > 1:
             self.grow_and_rerun()
+        if self.args.sql_report:
+            self.sql_report()
         floor = scen.get("a", {}).get("rps")
         for r in scen.values():
             r["ratio_to_floor"] = round(r["rps"] / floor, 4) if floor else None
+
+    def sql_report(self) -> None:
+        from benchlib import sqlreport
+
+        mapped = self.spec.mappings * max(1, self.args.growth_factor)
+        cases = {}
+        if getattr(self, "b_tokens", None):
+            cases[f"(b) returning user, {mapped:,} mappings"] = ([], self.b_tokens[1:101])
+        if getattr(self, "d_tokens", None):
+            # Sign every mover in with set A first (untimed): then B, A, ... each moves.
+            movers = self.d_tokens[:50]
+            cases[f"(d) moving between {self.spec.mapped_per_user} teams"] = (
+                [a for a, _ in movers], [token for a, b in movers for token in (b, a)])
+        say("SQL report: sequential in-process sign-ins with every statement timed")
+        result = sqlreport.run(self.db.url, cases)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        path = self.output_dir / f"sql-{self.db.backend}.txt"
+        path.write_text(sqlreport.render(result))
+        self.results["sql_report"] = {"file": str(path), **result}
+        say(f"SQL report written to {path}")
 
     def grow_and_rerun(self) -> None:
         factor = self.args.growth_factor

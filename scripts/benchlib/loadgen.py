@@ -5,6 +5,7 @@ and prints its results as one JSON line."""
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import subprocess
 import time
@@ -96,6 +97,11 @@ class Scenario:
     extra: dict = field(default_factory=dict)
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
@@ -126,6 +132,7 @@ def run(s: Scenario, script: Path, *, threads: int, connections: int, duration: 
     base = s.url.split("//", 1)[1].split("/", 1)[0]
     args = ["wrk", f"-t{threads}", f"-c{max(connections, threads)}", f"-d{int(duration)}s",
             f"--timeout={timeout_s:g}s", "-s", str(script), f"http://{base}"]
+    children_before = _children_cpu()
     proc = procs.spawn(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     bar = Progress(duration, label, "s")
     started = time.monotonic()
@@ -139,6 +146,7 @@ def run(s: Scenario, script: Path, *, threads: int, connections: int, duration: 
         bar.set(min(duration, time.monotonic() - started))
     stdout, stderr = proc.communicate()
     procs.stop(proc)
+    wrk_cpu = _children_cpu() - children_before  # wrk has been waited for: it is counted
     line = next((x for x in stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed for scenario {s.key} ({proc.returncode}):\n{stdout}\n"
@@ -163,6 +171,7 @@ def run(s: Scenario, script: Path, *, threads: int, connections: int, duration: 
         "wraps": raw["wraps"],
         "connections": max(connections, threads),
         "threads": threads,
+        "wrk_cpu_pct": round(100 * wrk_cpu / (time.monotonic() - started), 1),
     }
     bar.close(f"{result['rps']:,.0f} req/s, p99 {result['latency_ms']['p99']} ms, "
               f"{total_errors} errors")

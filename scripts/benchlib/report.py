@@ -29,6 +29,8 @@ def markdown(results: dict) -> str:
         ratio = r.get("ratio_to_floor")
         lat = r["latency_ms"]
         note = " (bodies ran out: repeats)" if r.get("exhausted") else ""
+        if r.get("interference"):
+            note += f" ⚠ other load {r['cpu']['other_cpu_pct']:.0f}%"
         lines.append(
             f"| {r['title']}{note} | {r['rps']:,.0f} | "
             f"{'—' if ratio is None else f'{ratio:.3f}'} | {_ms(lat['p50'])} | {_ms(lat['p95'])} | "

@@ -39,7 +39,8 @@ def test_bench_runs_every_scenario_on_a_tiny_seed(tmp_path: Path) -> None:
     proc = subprocess.run(
         [str(ROOT / "scripts" / "bench"), "--users", "50", "--teams", "20", "--mappings", "40",
          "--spaces", "1", "--workspaces", "2", "--duration", "2", "--warmup", "1",
-         "--connections", "10", "--json", str(out), "--workdir", str(tmp_path / "work")],
+         "--connections", "10", "--sql-report", "--json", str(out),
+         "--workdir", str(tmp_path / "work")],
         capture_output=True, text=True, timeout=240, check=False,
     )
     assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
@@ -62,4 +63,6 @@ def test_bench_runs_every_scenario_on_a_tiny_seed(tmp_path: Path) -> None:
     moved = results["scenarios"]["d"]["membership_changes"]
     assert moved["add"] > 0 and moved["remove"] > 0
     assert results["mappings_growth"]["mappings_after"] == 10 * 40
+    sql = [v for k, v in results["sql_report"].items() if k != "file"]
+    assert len(sql) == 2 and all(r["statements"] for r in sql)
     assert "| (a) floor" in proc.stdout and "requests/s" in proc.stdout

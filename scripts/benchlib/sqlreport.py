@@ -1,0 +1,108 @@
+"""Where a sign-in's database time goes: sequential sign-ins run in this process through the
+app's own ``sign_in`` (no HTTP, no concurrency), with every SQL statement timed by SQLAlchemy
+events, and the plan of the slowest query (EXPLAIN ANALYZE / EXPLAIN QUERY PLAN)."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+
+async def _sign_ins(db, prime: list[str], tokens: list[str]) -> tuple[float, dict[str, list]]:
+    from app.login.exchange import sign_in
+    from app.login.jwks import KeyCache
+    from app.signing import KeyRing
+
+    stats: dict[str, list] = collections.defaultdict(lambda: [0, 0.0, "", None])
+    engine = db.engine.sync_engine
+
+    def before(conn, _cursor, _statement, _params, _context, _many) -> None:
+        conn.info["bench_t"] = time.perf_counter()
+
+    def after(conn, _cursor, statement, params, _context, _many) -> None:
+        s = stats[" ".join(statement.split())[:160]]
+        s[0] += 1
+        s[1] += time.perf_counter() - conn.info.pop("bench_t", time.perf_counter())
+        s[2], s[3] = statement, params
+
+    ring = KeyRing(db)
+    await ring.load()
+    async with httpx.AsyncClient(timeout=10) as http:
+        keys = KeyCache(http)
+        for token in prime or tokens[:1]:  # warm caches; put the users in a known state
+            await sign_in(db, keys, ring, token=token, issuer="bench", ttl=900)
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
+        try:
+            started = time.perf_counter()
+            for token in tokens:
+                await sign_in(db, keys, ring, token=token, issuer="bench", ttl=900)
+            elapsed = time.perf_counter() - started
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
+    return elapsed, stats
+
+
+async def _plan(db, statement: str, params: Any) -> list[str]:
+    explain = "EXPLAIN ANALYZE " if db.engine.dialect.name == "postgresql" else \
+        "EXPLAIN QUERY PLAN "
+    async with db.engine.connect() as conn:
+        rows = (await conn.exec_driver_sql(explain + statement, params)).all()
+        await conn.rollback()
+    lines = [" | ".join(str(c) for c in row) for row in rows]
+    # A plan over hundreds of OR'ed index probes: keep its shape and its timings.
+    if len(lines) > 24:
+        lines = lines[:8] + [f"... ({len(lines) - 14} lines)"] + lines[-6:]
+    return [line if len(line) < 240 else line[:237] + "..." for line in lines]
+
+
+async def report(database_url: str, cases: dict[str, tuple[list[str], list[str]]]) -> dict:
+    """``cases``: label -> (ID tokens exchanged first, untimed; ID tokens timed)."""
+    from app.db import Database
+
+    db = Database(database_url)
+    out: dict = {}
+    try:
+        for label, (prime, tokens) in cases.items():
+            if not tokens:
+                continue
+            elapsed, stats = await _sign_ins(db, prime, tokens)
+            n = len(tokens)
+            rows = sorted(stats.items(), key=lambda kv: -kv[1][1])
+            selects = [v for k, v in rows if k.upper().startswith(("SELECT", "WITH"))]
+            top = selects[0] if selects else None
+            out[label] = {
+                "sign_ins": n,
+                "ms_per_sign_in": round(1000 * elapsed / n, 2),
+                "sql_ms_per_sign_in": round(1000 * sum(v[1] for _, v in rows) / n, 2),
+                "statements": [{"sql": k, "per_sign_in": round(v[0] / n, 1),
+                                "ms_per_sign_in": round(1000 * v[1] / n, 3)}
+                               for k, v in rows[:12]],
+                "slowest_plan": await _plan(db, top[2], top[3]) if top else [],
+            }
+    finally:
+        await db.dispose()
+    return out
+
+
+def render(result: dict) -> str:
+    lines = []
+    for label, r in result.items():
+        lines += [f"{label}: {r['sign_ins']} sequential sign-ins in-process, "
+                  f"{r['ms_per_sign_in']} ms each, of which SQL {r['sql_ms_per_sign_in']} ms "
+                  "(wall time of each statement)", ""]
+        lines += [f"{s['ms_per_sign_in']:9.3f} ms  x{s['per_sign_in']:<5} {s['sql']}"
+                  for s in r["statements"]]
+        lines += ["", "plan of the slowest query:"] + [f"    {x}" for x in r["slowest_plan"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run(database_url: str, cases: dict[str, tuple[list[str], list[str]]]) -> dict:
+    return asyncio.run(report(database_url, cases))
