@@ -90,16 +90,26 @@ def is_foreign_key_violation(exc: IntegrityError) -> bool:
     return state == "23503" if state else "FOREIGN KEY constraint failed" in str(exc.orig)
 
 
-async def advisory_lock(session: AsyncSession, key: str) -> None:
-    """Serialise transactions that name the same key, until this one ends (PostgreSQL).
+async def advisory_lock(session: AsyncSession, key: str, *, shared: tuple[str, ...] = ()) -> None:
+    """Serialise transactions that name the same key, until this one ends (PostgreSQL); also
+    take the ``shared`` keys in shared mode (held alongside others' shared holds, excluded by an
+    exclusive one). One statement.
 
     SQLite needs nothing: one connection per process runs transactions one at a time.
     """
     if session.bind.dialect.name == "postgresql":
         from sqlalchemy import text
 
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                              {"k": key})
+        calls = ["pg_advisory_xact_lock(hashtextextended(:k, 0))"] + [
+            f"pg_advisory_xact_lock_shared(hashtextextended(:s{i}, 0))" for i in range(len(shared))]
+        params = {"k": key, **{f"s{i}": k for i, k in enumerate(shared)}}
+        await session.execute(text("SELECT " + ", ".join(calls)), params)
+
+
+def mappings_lock_key(org_mrn: str) -> str:
+    """The advisory lock between sign-ins (shared) and mapping removals (exclusive) of an
+    organization: a removal never interleaves with a sign-in that matched the mapping."""
+    return f"mappings\n{org_mrn}"
 
 
 async def insert_or_ignore(session: AsyncSession, table: type, rows: list[dict]) -> None:

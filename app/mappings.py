@@ -12,7 +12,7 @@ from app.audit import record
 from app.authz import Action
 from app.bindings import grants_of
 from app.clock import now
-from app.db import Database, add_unique
+from app.db import Database, add_unique, advisory_lock, mappings_lock_key
 from app.errors import AlreadyExists, InvalidArgument, NotFound
 from app.listing import keyset_page
 from app.login.sync import Held, plan_mapping_removal
@@ -106,6 +106,8 @@ async def remove_mapping(db: Database, principal: Principal, *, mrn: str) -> boo
     async with db.transaction() as session:
         access = await access_for(session, principal)
         mapping, team = await _mapping_in_reach(session, access, mrn, Action.MANAGE_TEAMS)
+        # Sign-ins in flight finish first; later ones no longer see the mapping.
+        await advisory_lock(session, mappings_lock_key(team.org_mrn))
         await _revoke_grants_of(session, mapping, team, actor=principal.mrn)
         record(session, actor=principal.mrn, action="mapping.removed", org_mrn=team.org_mrn,
                target_mrn=team.mrn, mapping_mrn=mapping.mrn, claim=mapping.claim or None,

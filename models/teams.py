@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, updated_at
@@ -29,6 +29,10 @@ class TeamMember(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_mrn", "user_mrn", name="uq_team_member_user"),
         UniqueConstraint("team_mrn", "pending_email", name="uq_team_member_pending_email"),
+        # Sign-in claims pending memberships by email: only the few pending rows are indexed.
+        Index("ix_team_member_pending_email", "pending_email",
+              postgresql_where=text("pending_email IS NOT NULL"),
+              sqlite_where=text("pending_email IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

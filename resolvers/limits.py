@@ -9,7 +9,12 @@ from __future__ import annotations
 import re
 
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 
 from app.settings import Settings
 
@@ -24,11 +29,18 @@ _PATTERNS = (
 
 
 def extensions(settings: Settings) -> list:
-    """Factories (a fresh extension per request), as Strawberry wants them."""
-    depth, aliases, tokens = settings.max_query_depth, settings.max_aliases, settings.max_tokens
+    """Factories (a fresh extension per request), as Strawberry wants them.
+
+    The depth and alias rules are built once: a validation rule is a class, and a new class
+    per request would make every document new to the validation cache.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    tokens = settings.max_tokens
     return [
-        lambda: QueryDepthLimiter(max_depth=depth),
-        lambda: MaxAliasesLimiter(max_alias_count=aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=tokens),
     ]
 

@@ -12,17 +12,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import LOGIN_HOOK, record
 from app.clock import now
-from app.db import Database, advisory_lock, insert_or_ignore
+from app.db import (
+    Database,
+    advisory_lock,
+    insert_or_ignore,
+    is_foreign_key_violation,
+    mappings_lock_key,
+)
 from app.errors import InvalidToken, SignInRefused
 from app.login import claims as claim_rules
 from app.login import idtoken
 from app.login.jwks import KeyCache
 from app.login.providers import MissingClaimPolicy
-from app.login.store import apply_plan, held_memberships, matching_mappings
+from app.login.store import Holdings, apply_plan, held_memberships, matching_mappings
 from app.login.sync import Held, Match, Plan
 from app.login.sync import plan as plan_sync
 from app.mrn import user_mrn as make_user_mrn
@@ -35,6 +42,8 @@ from models import LoginClaims, OidcProvider, Team, TeamMember, User
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+#: A sign-in whose transaction meets a concurrently deleted team runs again (then it is gone).
+_ATTEMPTS = 3
 
 
 class ExchangeError(Exception):
@@ -98,8 +107,9 @@ def _text_claim(claims: Mapping[str, Any], name: str, limit: int) -> str | None:
 
 
 async def _lock_identity(session: AsyncSession, org: str, issuer: str, subject: str) -> None:
-    """Serialise sign-ins of one identity (PostgreSQL; SQLite serialises all writers)."""
-    await advisory_lock(session, f"{org}\n{issuer}\n{subject}")
+    """Serialise sign-ins of one identity, and hold off removals of the organization's mappings
+    until this sign-in has written what it matched (PostgreSQL; SQLite serialises all writers)."""
+    await advisory_lock(session, f"{org}\n{issuer}\n{subject}", shared=(mappings_lock_key(org),))
 
 
 async def _upsert_user(session: AsyncSession, org_mrn: str, issuer: str,
@@ -181,21 +191,21 @@ class SyncDecision:
     reading: ClaimReading
     matches: list[Match]
     plan: Plan
-    held: list[Held]
-    member_ids: dict[str, int]
-    why: dict[tuple[str, str], tuple[str, str]]
+    holdings: Holdings
+
+    @property
+    def held(self) -> list[Held]:
+        return self.holdings.held
 
 
 async def decide_sync(session: AsyncSession, *, user_mrn: str | None, org_mrn: str,
                       reading: ClaimReading) -> SyncDecision:
     """The one decision both a real sign-in and a dry run (explainAccess) make."""
-    if user_mrn is not None:
-        held, ids, why = await held_memberships(session, user_mrn, org_mrn)
-    else:
-        held, ids, why = [], {}, {}
+    holdings = Holdings() if user_mrn is None else await held_memberships(
+        session, user_mrn, org_mrn)
     matches = await matching_mappings(session, org_mrn, reading.values)
-    plan = Plan() if reading.keep else plan_sync(held, matches)
-    return SyncDecision(reading, matches, plan, held, ids, why)
+    plan = Plan() if reading.keep else plan_sync(holdings.held, matches)
+    return SyncDecision(reading, matches, plan, holdings)
 
 
 async def sign_in(db: Database, keys: KeyCache, ring: KeyRing, *, token: str, issuer: str,
@@ -208,32 +218,16 @@ async def sign_in(db: Database, keys: KeyCache, ring: KeyRing, *, token: str, is
     provider, claims = verified.provider, verified.claims
     reading = read_claims(claims, groups_claim=provider.groups_claim,
                           missing_claim=MissingClaimPolicy(provider.missing_claim))
-    org = provider.org_mrn
-    async with db.transaction() as session:
-        await _lock_identity(session, org, provider.issuer, claims["sub"])
-        user = await _upsert_user(session, org, provider.issuer, claims)
-        await _claim_pending(session, user, org, claims)
-        stored = await session.get(LoginClaims, (user.mrn, org))
-        values = reading.values
-        if reading.keep and stored is not None:
-            previous = json.loads(stored.claims)
-            if claim_rules.GROUPS in previous:
-                values = claim_rules.ClaimValues(
-                    values.pairs | {(claim_rules.GROUPS, v) for v in previous[claim_rules.GROUPS]},
-                    True,
-                )
-        decision = await decide_sync(session, user_mrn=user.mrn, org_mrn=org, reading=reading)
-        await apply_plan(session, user_mrn=user.mrn, org_mrn=org, plan=decision.plan,
-                         member_ids=decision.member_ids, why=decision.why)
-        kept = json.dumps(values.as_dict(), sort_keys=True)
-        if stored is None:
-            session.add(LoginClaims(user_mrn=user.mrn, org_mrn=org, claims=kept))
-        else:
-            stored.claims, stored.signed_in_at = kept, now()
-            session.add(stored)
-        row = await open_session(session, user_mrn=user.mrn, org_mrn=org, ttl_seconds=ttl)
-        record(session, actor=LOGIN_HOOK, action="session.opened", org_mrn=org,
-               subject_mrn=user.mrn, target_mrn=row.id)
+    for attempt in range(_ATTEMPTS):
+        try:
+            async with db.transaction() as session:
+                decision, row = await _sync_and_open_session(
+                    session, provider=provider, claims=claims, reading=reading, ttl=ttl)
+            break
+        except IntegrityError as exc:
+            # A team deleted while this sign-in added the user to it: decide again.
+            if attempt + 1 == _ATTEMPTS or not is_foreign_key_violation(exc):
+                raise
     if on_plan is not None:
         on_plan(decision.plan)
     return {
@@ -242,6 +236,38 @@ async def sign_in(db: Database, keys: KeyCache, ring: KeyRing, *, token: str, is
         "token_type": "Bearer",
         "expires_in": ttl,
     }
+
+
+async def _sync_and_open_session(
+    session: AsyncSession, *, provider: OidcProvider, claims: Mapping[str, Any],
+    reading: ClaimReading, ttl: int,
+) -> tuple[SyncDecision, Any]:
+    org = provider.org_mrn
+    await _lock_identity(session, org, provider.issuer, claims["sub"])
+    user = await _upsert_user(session, org, provider.issuer, claims)
+    await _claim_pending(session, user, org, claims)
+    stored = await session.get(LoginClaims, (user.mrn, org))
+    values = reading.values
+    if reading.keep and stored is not None:
+        previous = json.loads(stored.claims)
+        if claim_rules.GROUPS in previous:
+            values = claim_rules.ClaimValues(
+                values.pairs | {(claim_rules.GROUPS, v) for v in previous[claim_rules.GROUPS]},
+                True,
+            )
+    decision = await decide_sync(session, user_mrn=user.mrn, org_mrn=org, reading=reading)
+    await apply_plan(session, user_mrn=user.mrn, org_mrn=org, plan=decision.plan,
+                     holdings=decision.holdings)
+    kept = json.dumps(values.as_dict(), sort_keys=True)
+    if stored is None:
+        session.add(LoginClaims(user_mrn=user.mrn, org_mrn=org, claims=kept))
+    else:
+        stored.claims, stored.signed_in_at = kept, now()
+        session.add(stored)
+    row = await open_session(session, user_mrn=user.mrn, org_mrn=org, ttl_seconds=ttl)
+    record(session, actor=LOGIN_HOOK, action="session.opened", org_mrn=org,
+           subject_mrn=user.mrn, target_mrn=row.id)
+    return decision, row
 
 
 def check_form(form: Mapping[str, str]) -> str:

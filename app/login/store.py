@@ -2,69 +2,97 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, tuple_
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import LOGIN_HOOK, record
+from app.audit import LOGIN_HOOK, event, record_many
 from app.db import insert_or_ignore
 from app.login.claims import ClaimValues
 from app.login.sync import Held, Match, Plan
-from models import Team, TeamExternalGroupMapping, TeamMember, TeamMemberGrant
-
-#: Rows per IN (...) list: keeps every statement well under the drivers' parameter limits.
-_CHUNK = 1000
+from models import Team, TeamMember, TeamMemberGrant
 
 
-async def held_memberships(
-    session: AsyncSession, user_mrn: str, org_mrn: str
-) -> tuple[list[Held], dict[str, int], dict[tuple[str, str], tuple[str, str]]]:
-    """The user's memberships in the organization's teams, with their mapping grants.
+@dataclass(frozen=True)
+class Grant:
+    """A mapping grant the user holds: its row, and the claim value that matched."""
 
-    Returns the memberships, membership ids by team, and (claim, value) by (team, mapping).
-    """
+    id: int
+    claim: str
+    value: str
+
+
+@dataclass
+class Holdings:
+    """The user's memberships in an organization's teams, as the planner and the writer see them."""
+
+    held: list[Held] = field(default_factory=list)
+    member_ids: dict[str, int] = field(default_factory=dict)  # by team
+    grants: dict[tuple[str, str], Grant] = field(default_factory=dict)  # by (team, mapping)
+
+
+async def held_memberships(session: AsyncSession, user_mrn: str, org_mrn: str) -> Holdings:
+    """The user's memberships in the organization's teams, with their mapping grants."""
     rows = (await session.execute(
         select(TeamMember.id, TeamMember.team_mrn, TeamMember.added_by_hand,
-               TeamMemberGrant.mapping_mrn, TeamMemberGrant.claim, TeamMemberGrant.value)
+               TeamMemberGrant.id, TeamMemberGrant.mapping_mrn, TeamMemberGrant.claim,
+               TeamMemberGrant.value)
         .join(Team, Team.mrn == TeamMember.team_mrn)
         .outerjoin(TeamMemberGrant, TeamMemberGrant.member_id == TeamMember.id)
         .where(TeamMember.user_mrn == user_mrn, Team.org_mrn == org_mrn)
     )).all()
-    ids: dict[str, int] = {}
+    out = Holdings()
     by_hand: dict[str, bool] = {}
-    grants: dict[str, set[str]] = {}
-    why: dict[tuple[str, str], tuple[str, str]] = {}
-    for member_id, team, hand, mapping, claim, value in rows:
-        ids[team], by_hand[team] = member_id, hand
-        grants.setdefault(team, set())
+    mappings: dict[str, set[str]] = {}
+    for member_id, team, hand, grant_id, mapping, claim, value in rows:
+        out.member_ids[team], by_hand[team] = member_id, hand
+        mappings.setdefault(team, set())
         if mapping is not None:
-            grants[team].add(mapping)
-            why[(team, mapping)] = (claim, value)
-    held = [Held(t, by_hand[t], frozenset(g)) for t, g in grants.items()]
-    return held, ids, why
-
-
-async def matching_mappings(session: AsyncSession, org_mrn: str, values: ClaimValues) -> list[Match]:
-    """Mappings of the organization that the claim values satisfy: indexed (claim, value) lookups."""
-    pairs = sorted(values.pairs)
-    out: list[Match] = []
-    for start in range(0, len(pairs), _CHUNK):
-        chunk = pairs[start:start + _CHUNK]
-        rows = (await session.execute(
-            select(TeamExternalGroupMapping.mrn, TeamExternalGroupMapping.team_mrn,
-                   TeamExternalGroupMapping.claim, TeamExternalGroupMapping.external_id)
-            .where(TeamExternalGroupMapping.org_mrn == org_mrn,
-                   tuple_(TeamExternalGroupMapping.claim,
-                          TeamExternalGroupMapping.external_id).in_(chunk))
-        )).all()
-        out.extend(Match(*r) for r in rows)
+            mappings[team].add(mapping)
+            out.grants[(team, mapping)] = Grant(grant_id, claim, value)
+    out.held = [Held(t, by_hand[t], frozenset(g)) for t, g in mappings.items()]
     return out
 
 
+#: The claim -> mapping lookup: the token's (claim, value) pairs travel as one parameter, so the
+#: statement text never changes (a prepared, cached plan) and every pair is one probe of
+#: ``ix_mapping_org_claim_value``, however many mappings the organization has.
+_MATCH_POSTGRESQL = text(
+    "SELECT m.mrn, m.team_mrn, m.claim, m.external_id"
+    " FROM unnest(CAST(:claims AS text[]), CAST(:values AS text[])) AS p(claim, value)"
+    " JOIN team_external_group_mapping AS m"
+    " ON m.org_mrn = :org AND m.claim = p.claim AND m.external_id = p.value"
+)
+_MATCH_SQLITE = text(
+    "SELECT m.mrn, m.team_mrn, m.claim, m.external_id"
+    " FROM json_each(:pairs) AS p"
+    " JOIN team_external_group_mapping AS m"
+    " ON m.org_mrn = :org AND m.claim = json_extract(p.value, '$[0]')"
+    " AND m.external_id = json_extract(p.value, '$[1]')"
+)
+
+
+async def matching_mappings(session: AsyncSession, org_mrn: str, values: ClaimValues) -> list[Match]:
+    """Mappings of the organization that the claim values satisfy: one indexed lookup per pair."""
+    if not values.pairs:
+        return []
+    pairs = sorted(values.pairs)
+    if session.bind.dialect.name == "postgresql":
+        result = await session.execute(_MATCH_POSTGRESQL, {
+            "org": org_mrn, "claims": [c for c, _ in pairs], "values": [v for _, v in pairs]})
+    else:
+        result = await session.execute(_MATCH_SQLITE, {"org": org_mrn, "pairs": json.dumps(pairs)})
+    return [Match(*r) for r in result.all()]
+
+
 async def apply_plan(
-    session: AsyncSession, *, user_mrn: str, org_mrn: str, plan: Plan, member_ids: dict[str, int],
-    why: dict[tuple[str, str], tuple[str, str]],
+    session: AsyncSession, *, user_mrn: str, org_mrn: str, plan: Plan, holdings: Holdings,
 ) -> None:
-    """Write a sync plan and its audit events (in the caller's transaction)."""
+    """Write a sync plan and its audit events (in the caller's transaction): a few statements
+    whatever the number of changes."""
+    member_ids = holdings.member_ids
     if plan.create_memberships:
         await insert_or_ignore(session, TeamMember, [
             {"team_mrn": t, "user_mrn": user_mrn, "added_by_hand": False}
@@ -83,19 +111,25 @@ async def apply_plan(
              "value": m.value}
             for m in plan.add_grants
         ])
-    for team, mapping in plan.remove_grants:
-        await session.execute(delete(TeamMemberGrant).where(
-            TeamMemberGrant.member_id == member_ids[team], TeamMemberGrant.mapping_mrn == mapping))
+    if plan.remove_grants:
+        await session.execute(delete(TeamMemberGrant).where(TeamMemberGrant.id.in_(
+            sorted(holdings.grants[key].id for key in plan.remove_grants))))
     if plan.delete_memberships:
         await session.execute(delete(TeamMember).where(
-            TeamMember.id.in_([member_ids[t] for t in plan.delete_memberships]),
+            TeamMember.id.in_(sorted(member_ids[t] for t in plan.delete_memberships)),
             TeamMember.added_by_hand.is_(False),
         ))
+    events = []
     for c in plan.changes:
-        claim, value = (c.claim, c.value) if c.action == "add" else why.get(
-            (c.team_mrn, c.mapping_mrn), (None, None))
-        record(session, actor=LOGIN_HOOK,
-               action="team_member.sso_added" if c.action == "add" else "team_member.sso_removed",
-               org_mrn=org_mrn, subject_mrn=user_mrn, target_mrn=c.team_mrn,
-               mapping_mrn=c.mapping_mrn, claim=claim or None, value=value,
-               details={"membership": c.membership})
+        if c.action == "add":
+            claim, value = c.claim, c.value
+        else:
+            grant = holdings.grants.get((c.team_mrn, c.mapping_mrn))
+            claim, value = (grant.claim, grant.value) if grant else (None, None)
+        events.append(event(
+            actor=LOGIN_HOOK,
+            action="team_member.sso_added" if c.action == "add" else "team_member.sso_removed",
+            org_mrn=org_mrn, subject_mrn=user_mrn, target_mrn=c.team_mrn,
+            mapping_mrn=c.mapping_mrn, claim=claim or None, value=value,
+            details={"membership": c.membership}))
+    await record_many(session, events)

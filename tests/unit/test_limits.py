@@ -34,3 +34,25 @@ async def test_depth_within_the_limit_reaches_the_resolvers() -> None:
 
 def test_other_errors_are_not_limits() -> None:
     assert limits.classify(type("E", (), {"message": "Cannot query field 'x'"})()) is None
+
+
+def test_a_repeated_document_is_validated_once() -> None:
+    """The limit rules are the same classes on every request, so the validation cache hits."""
+    from strawberry.extensions import ParserCache, ValidationCache
+
+    calls = []
+
+    class Counting(ValidationCache):
+        def on_validate(self):
+            before = self.cached_validate_document.cache_info().misses
+            yield from super().on_validate()
+            calls.append(self.cached_validate_document.cache_info().misses - before)
+
+    schema = strawberry.Schema(
+        query=Query, mutation=Mutation,
+        extensions=[*limits.extensions(Settings(max_query_depth=3)),
+                    lambda: ParserCache(maxsize=8), lambda: Counting(maxsize=8)])
+    document = "{ __typename organization(mrn: \"x\") { id } }"
+    for _ in range(3):
+        schema.execute_sync(document)
+    assert calls == [1, 0, 0]
