@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import LOGIN_HOOK, record
-from app.clock import now
 from app.db import (
     Database,
     advisory_lock,
@@ -29,7 +28,13 @@ from app.login import claims as claim_rules
 from app.login import idtoken
 from app.login.jwks import KeyCache
 from app.login.providers import MissingClaimPolicy
-from app.login.store import Holdings, apply_plan, held_memberships, matching_mappings
+from app.login.store import (
+    Holdings,
+    apply_plan,
+    held_memberships,
+    keep_claims,
+    matching_mappings,
+)
 from app.login.sync import Held, Match, Plan
 from app.login.sync import plan as plan_sync
 from app.mrn import user_mrn as make_user_mrn
@@ -118,14 +123,17 @@ async def _upsert_user(session: AsyncSession, org_mrn: str, issuer: str,
     email = (_text_claim(claims, "email", 320) or "").casefold()
     name = _text_claim(claims, "name", 200)
     verified = bool(email) and email_verified(claims)
-    user_id = new_id(8)
-    await insert_or_ignore(session, User, [{
-        "mrn": make_user_mrn(user_id), "id": user_id, "email": email, "name": name,
-        "issuer": issuer, "subject": subject, "email_verified": verified, "org_mrn": org_mrn,
-    }])
-    user = (await session.execute(select(User).where(
+    find = select(User).where(
         User.org_mrn == org_mrn, User.issuer == issuer, User.subject == subject)
-    )).scalar_one()
+    # Sign-ins of one identity run one at a time (_lock_identity): look first, insert if new.
+    user = (await session.execute(find)).scalar_one_or_none()
+    if user is None:
+        user_id = new_id(8)
+        await insert_or_ignore(session, User, [{
+            "mrn": make_user_mrn(user_id), "id": user_id, "email": email, "name": name,
+            "issuer": issuer, "subject": subject, "email_verified": verified, "org_mrn": org_mrn,
+        }])
+        user = (await session.execute(find)).scalar_one()
     if (email, name or user.name, verified) != (user.email, user.name, user.email_verified):
         # The provider is the source of truth for who the subject is now.
         user.email, user.name, user.email_verified = email, name or user.name, verified
@@ -142,10 +150,15 @@ async def _claim_pending(session: AsyncSession, user: User, org_mrn: str,
     """Pending memberships for this email become the user's, if the provider verified it."""
     if not user.email or not user.email_verified:
         return
+    # By email first (ix_team_member_pending_email: usually nothing), then by organization.
     pending = (await session.execute(
-        select(TeamMember).join(Team, Team.mrn == TeamMember.team_mrn).where(
-            TeamMember.pending_email == user.email, Team.org_mrn == org_mrn)
+        select(TeamMember).where(TeamMember.pending_email == user.email)
     )).scalars().all()
+    if pending:
+        ours = set((await session.execute(select(Team.mrn).where(
+            Team.mrn.in_([row.team_mrn for row in pending]), Team.org_mrn == org_mrn)
+        )).scalars())
+        pending = [row for row in pending if row.team_mrn in ours]
     for row in pending:
         already = (await session.execute(select(TeamMember.id).where(
             TeamMember.team_mrn == row.team_mrn, TeamMember.user_mrn == user.mrn))).first()
@@ -246,10 +259,10 @@ async def _sync_and_open_session(
     await _lock_identity(session, org, provider.issuer, claims["sub"])
     user = await _upsert_user(session, org, provider.issuer, claims)
     await _claim_pending(session, user, org, claims)
-    stored = await session.get(LoginClaims, (user.mrn, org))
     values = reading.values
-    if reading.keep and stored is not None:
-        previous = json.loads(stored.claims)
+    if reading.keep:
+        stored = await session.get(LoginClaims, (user.mrn, org))
+        previous = json.loads(stored.claims) if stored is not None else {}
         if claim_rules.GROUPS in previous:
             values = claim_rules.ClaimValues(
                 values.pairs | {(claim_rules.GROUPS, v) for v in previous[claim_rules.GROUPS]},
@@ -258,12 +271,8 @@ async def _sync_and_open_session(
     decision = await decide_sync(session, user_mrn=user.mrn, org_mrn=org, reading=reading)
     await apply_plan(session, user_mrn=user.mrn, org_mrn=org, plan=decision.plan,
                      holdings=decision.holdings)
-    kept = json.dumps(values.as_dict(), sort_keys=True)
-    if stored is None:
-        session.add(LoginClaims(user_mrn=user.mrn, org_mrn=org, claims=kept))
-    else:
-        stored.claims, stored.signed_in_at = kept, now()
-        session.add(stored)
+    await keep_claims(session, user_mrn=user.mrn, org_mrn=org,
+                      claims=json.dumps(values.as_dict(), sort_keys=True))
     row = await open_session(session, user_mrn=user.mrn, org_mrn=org, ttl_seconds=ttl)
     record(session, actor=LOGIN_HOOK, action="session.opened", org_mrn=org,
            subject_mrn=user.mrn, target_mrn=row.id)

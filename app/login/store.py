@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import case, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import LOGIN_HOOK, event, record_many
+from app.clock import now
 from app.db import insert_or_ignore
 from app.login.claims import ClaimValues
 from app.login.sync import Held, Match, Plan
-from models import Team, TeamMember, TeamMemberGrant
+from models import LoginClaims, Team, TeamMember, TeamMemberGrant
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,13 @@ _MATCH_POSTGRESQL = text(
     " JOIN team_external_group_mapping AS m"
     " ON m.org_mrn = :org AND m.claim = p.claim AND m.external_id = p.value"
 )
+#: CROSS JOIN keeps the pairs as the outer loop: without table statistics SQLite would
+#: otherwise walk all of the organization's mappings and scan the pairs for each.
 _MATCH_SQLITE = text(
     "SELECT m.mrn, m.team_mrn, m.claim, m.external_id"
     " FROM json_each(:pairs) AS p"
-    " JOIN team_external_group_mapping AS m"
-    " ON m.org_mrn = :org AND m.claim = json_extract(p.value, '$[0]')"
+    " CROSS JOIN team_external_group_mapping AS m"
+    " WHERE m.org_mrn = :org AND m.claim = json_extract(p.value, '$[0]')"
     " AND m.external_id = json_extract(p.value, '$[1]')"
 )
 
@@ -133,3 +136,23 @@ async def apply_plan(
             mapping_mrn=c.mapping_mrn, claim=claim or None, value=value,
             details={"membership": c.membership}))
     await record_many(session, events)
+
+
+async def keep_claims(session: AsyncSession, *, user_mrn: str, org_mrn: str, claims: str) -> None:
+    """Store what the sign-in read (JSON) and when: one upsert. An unchanged document is kept
+    as it is (PostgreSQL then reuses its stored value instead of writing it again)."""
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = LoginClaims.__table__
+    stmt = insert(table)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[table.c.user_mrn, table.c.org_mrn],
+        set_={
+            "claims": case((table.c.claims == stmt.excluded.claims, table.c.claims),
+                           else_=stmt.excluded.claims),
+            "signed_in_at": stmt.excluded.signed_in_at,
+        },
+    ), {"user_mrn": user_mrn, "org_mrn": org_mrn, "claims": claims, "signed_in_at": now()})
