@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select, union_all
+from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import authz
@@ -33,17 +33,20 @@ async def load_scope(session: AsyncSession, mrn: str) -> Scope | None:
     return await session.get(Scope, mrn)
 
 
+#: Built once (every operation loads the caller's grants): roles bound to the identity, and
+#: to the teams it belongs to.
+_GRANTS = union_all(
+    select(RoleBinding.scope_mrn, RoleBinding.role).where(
+        RoleBinding.identity_mrn == bindparam("identity")),
+    select(RoleBinding.scope_mrn, RoleBinding.role)
+    .join(TeamMember, TeamMember.team_mrn == RoleBinding.identity_mrn)
+    .where(TeamMember.user_mrn == bindparam("identity")),
+)
+
+
 async def load_grants(session: AsyncSession, identity_mrn: str) -> dict[str, frozenset[str]]:
     """Roles bound to an identity and, for a user, to every team it belongs to, by scope."""
-    direct = select(RoleBinding.scope_mrn, RoleBinding.role).where(
-        RoleBinding.identity_mrn == identity_mrn
-    )
-    via_teams = (
-        select(RoleBinding.scope_mrn, RoleBinding.role)
-        .join(TeamMember, TeamMember.team_mrn == RoleBinding.identity_mrn)
-        .where(TeamMember.user_mrn == identity_mrn)
-    )
-    rows = (await session.execute(union_all(direct, via_teams))).all()
+    rows = (await session.execute(_GRANTS, {"identity": identity_mrn})).all()
     by_scope: dict[str, set[str]] = defaultdict(set)
     for scope_mrn, role in rows:
         by_scope[scope_mrn].add(role)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import Access, access_for, chain_of, load_grants, load_scope
@@ -60,12 +60,12 @@ def catalogue_order(names) -> list[str]:
     return sorted(set(names), key=order.index)
 
 
+_ROLES_OF = select(RoleBinding.role).where(
+    RoleBinding.identity_mrn == bindparam("identity"), RoleBinding.scope_mrn == bindparam("scope"))
+
+
 async def roles_of(session: AsyncSession, identity_mrn: str, scope_mrn: str) -> list[str]:
-    rows = await session.execute(
-        select(RoleBinding.role).where(
-            RoleBinding.identity_mrn == identity_mrn, RoleBinding.scope_mrn == scope_mrn
-        )
-    )
+    rows = await session.execute(_ROLES_OF, {"identity": identity_mrn, "scope": scope_mrn})
     return catalogue_order(rows.scalars().all())
 
 
@@ -205,6 +205,18 @@ async def get_roles(db: Database, principal: Principal, *, identity: str, scope_
         return RolesOnScope(who.mrn, who.email, scope.mrn, await roles_of(session, who.mrn, scope.mrn))
 
 
+#: Roles bound on a chain of scopes to an identity directly and through its teams (built once).
+_EFFECTIVE = union_all(
+    select(RoleBinding.role, RoleBinding.scope_mrn, RoleBinding.identity_mrn).where(
+        RoleBinding.identity_mrn == bindparam("identity"),
+        RoleBinding.scope_mrn.in_(bindparam("chain", expanding=True))),
+    select(RoleBinding.role, RoleBinding.scope_mrn, RoleBinding.identity_mrn)
+    .join(TeamMember, TeamMember.team_mrn == RoleBinding.identity_mrn)
+    .where(TeamMember.user_mrn == bindparam("identity"),
+           RoleBinding.scope_mrn.in_(bindparam("chain", expanding=True))),
+)
+
+
 async def effective_roles(
     db: Database, principal: Principal, *, identity: str, scope_mrn: str
 ) -> EffectiveRoles:
@@ -215,15 +227,7 @@ async def effective_roles(
         access.require(Action.READ, scope, f"scope {ref.mrn} not found")
         who = await resolve_identity(session, access, identity, org_mrn=scope.org_mrn)
         chain = chain_of(scope)
-        direct = select(
-            RoleBinding.role, RoleBinding.scope_mrn, RoleBinding.identity_mrn
-        ).where(RoleBinding.identity_mrn == who.mrn, RoleBinding.scope_mrn.in_(chain))
-        via_teams = (
-            select(RoleBinding.role, RoleBinding.scope_mrn, RoleBinding.identity_mrn)
-            .join(TeamMember, TeamMember.team_mrn == RoleBinding.identity_mrn)
-            .where(TeamMember.user_mrn == who.mrn, RoleBinding.scope_mrn.in_(chain))
-        )
-        rows = (await session.execute(direct.union_all(via_teams))).all()
+        rows = (await session.execute(_EFFECTIVE, {"identity": who.mrn, "chain": chain})).all()
         sources = sorted(
             {RoleSource(role, s, via, s != scope.mrn) for role, s, via in rows},
             key=lambda src: (-CATALOGUE[src.role].rank, chain.index(src.scope_mrn), src.via_mrn),

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -117,23 +117,27 @@ async def _lock_identity(session: AsyncSession, org: str, issuer: str, subject: 
     await advisory_lock(session, f"{org}\n{issuer}\n{subject}", shared=(mappings_lock_key(org),))
 
 
+_FIND_USER = select(User).where(User.org_mrn == bindparam("org"),
+                                User.issuer == bindparam("issuer"),
+                                User.subject == bindparam("subject"))
+
+
 async def _upsert_user(session: AsyncSession, org_mrn: str, issuer: str,
                        claims: Mapping[str, Any]) -> User:
     subject = claims["sub"]
     email = (_text_claim(claims, "email", 320) or "").casefold()
     name = _text_claim(claims, "name", 200)
     verified = bool(email) and email_verified(claims)
-    find = select(User).where(
-        User.org_mrn == org_mrn, User.issuer == issuer, User.subject == subject)
+    key = {"org": org_mrn, "issuer": issuer, "subject": subject}
     # Sign-ins of one identity run one at a time (_lock_identity): look first, insert if new.
-    user = (await session.execute(find)).scalar_one_or_none()
+    user = (await session.execute(_FIND_USER, key)).scalar_one_or_none()
     if user is None:
         user_id = new_id(8)
         await insert_or_ignore(session, User, [{
             "mrn": make_user_mrn(user_id), "id": user_id, "email": email, "name": name,
             "issuer": issuer, "subject": subject, "email_verified": verified, "org_mrn": org_mrn,
         }])
-        user = (await session.execute(find)).scalar_one()
+        user = (await session.execute(_FIND_USER, key)).scalar_one()
     if (email, name or user.name, verified) != (user.email, user.name, user.email_verified):
         # The provider is the source of truth for who the subject is now.
         user.email, user.name, user.email_verified = email, name or user.name, verified

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, delete, select, text
+from sqlalchemy import bindparam, case, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import LOGIN_HOOK, event, record_many
@@ -34,16 +34,19 @@ class Holdings:
     grants: dict[tuple[str, str], Grant] = field(default_factory=dict)  # by (team, mapping)
 
 
+_HELD = (
+    select(TeamMember.id, TeamMember.team_mrn, TeamMember.added_by_hand,
+           TeamMemberGrant.id, TeamMemberGrant.mapping_mrn, TeamMemberGrant.claim,
+           TeamMemberGrant.value)
+    .join(Team, Team.mrn == TeamMember.team_mrn)
+    .outerjoin(TeamMemberGrant, TeamMemberGrant.member_id == TeamMember.id)
+    .where(TeamMember.user_mrn == bindparam("user"), Team.org_mrn == bindparam("org"))
+)
+
+
 async def held_memberships(session: AsyncSession, user_mrn: str, org_mrn: str) -> Holdings:
     """The user's memberships in the organization's teams, with their mapping grants."""
-    rows = (await session.execute(
-        select(TeamMember.id, TeamMember.team_mrn, TeamMember.added_by_hand,
-               TeamMemberGrant.id, TeamMemberGrant.mapping_mrn, TeamMemberGrant.claim,
-               TeamMemberGrant.value)
-        .join(Team, Team.mrn == TeamMember.team_mrn)
-        .outerjoin(TeamMemberGrant, TeamMemberGrant.member_id == TeamMember.id)
-        .where(TeamMember.user_mrn == user_mrn, Team.org_mrn == org_mrn)
-    )).all()
+    rows = (await session.execute(_HELD, {"user": user_mrn, "org": org_mrn})).all()
     out = Holdings()
     by_hand: dict[str, bool] = {}
     mappings: dict[str, set[str]] = {}
