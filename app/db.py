@@ -125,7 +125,10 @@ async def insert_or_ignore(session: AsyncSession, table: type, rows: list[dict])
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    await session.execute(insert(table).values(rows).on_conflict_do_nothing())
+    # Many parameter sets for one statement (not a VALUES list built per call): compiled once,
+    # sent as one batch (PostgreSQL) or one executemany (SQLite).
+    target = getattr(table, "__table__", table)
+    await session.execute(insert(target).on_conflict_do_nothing(), rows)
 
 
 async def add_unique(session: AsyncSession, obj: object, conflict_message: str) -> None:
