@@ -108,6 +108,10 @@ async def remove_mapping(db: Database, principal: Principal, *, mrn: str) -> boo
         mapping, team = await _mapping_in_reach(session, access, mrn, Action.MANAGE_TEAMS)
         # Sign-ins in flight finish first; later ones no longer see the mapping.
         await advisory_lock(session, mappings_lock_key(team.org_mrn))
+        still_there = (await session.execute(select(TeamExternalGroupMapping.mrn).where(
+            TeamExternalGroupMapping.mrn == mapping.mrn))).first()
+        if still_there is None:  # removed by a request that held the lock before this one
+            raise NotFound(f"external group mapping {mrn} not found")
         await _revoke_grants_of(session, mapping, team, actor=principal.mrn)
         record(session, actor=principal.mrn, action="mapping.removed", org_mrn=team.org_mrn,
                target_mrn=team.mrn, mapping_mrn=mapping.mrn, claim=mapping.claim or None,
