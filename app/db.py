@@ -112,6 +112,16 @@ def mappings_lock_key(org_mrn: str) -> str:
     return f"mappings\n{org_mrn}"
 
 
+def upsert_insert(session: AsyncSession):
+    """The ``insert`` construct of the session's dialect, the one with ``on_conflict_do_*``
+    (PostgreSQL and SQLite spell ON CONFLICT alike)."""
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 async def insert_or_ignore(session: AsyncSession, table: type, rows: list[dict]) -> None:
     """Insert rows; a row that already exists (unique constraint) is left as it is.
 
@@ -120,11 +130,7 @@ async def insert_or_ignore(session: AsyncSession, table: type, rows: list[dict])
     """
     if not rows:
         return
-    dialect = session.bind.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = upsert_insert(session)
     # Many parameter sets for one statement (not a VALUES list built per call): compiled once,
     # sent as one batch (PostgreSQL) or one executemany (SQLite).
     target = getattr(table, "__table__", table)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import LOGIN_HOOK, event, record_many
 from app.clock import now
-from app.db import insert_or_ignore
+from app.db import insert_or_ignore, upsert_insert
 from app.login.claims import ClaimValues
 from app.login.sync import Held, Match, Plan
 from models import LoginClaims, Team, TeamMember, TeamMemberGrant
@@ -144,13 +144,8 @@ async def apply_plan(
 async def keep_claims(session: AsyncSession, *, user_mrn: str, org_mrn: str, claims: str) -> None:
     """Store what the sign-in read (JSON) and when: one upsert. An unchanged document is kept
     as it is (PostgreSQL then reuses its stored value instead of writing it again)."""
-    dialect = session.bind.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     table = LoginClaims.__table__
-    stmt = insert(table)
+    stmt = upsert_insert(session)(table)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[table.c.user_mrn, table.c.org_mrn],
         set_={
