@@ -55,7 +55,7 @@ async def list_events(
             raise InvalidArgument(f"filter {name} {text_value!r} is not a valid value", field=name)
     since, until = _instant(f.since, "since"), _instant(f.until, "until")
     E = AuditEvent
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         scope = await load_scope(session, ref.mrn)
         access.require(Action.READ, scope, f"scope {ref.mrn} not found")

@@ -189,7 +189,7 @@ async def set_roles(
 
 async def get_roles(db: Database, principal: Principal, *, identity: str, scope_mrn: str) -> RolesOnScope:
     ref = parse_scope(scope_mrn)
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         scope = await load_scope(session, ref.mrn)
         access.require(Action.READ, scope, f"scope {ref.mrn} not found")
@@ -221,7 +221,7 @@ async def effective_roles(
     db: Database, principal: Principal, *, identity: str, scope_mrn: str
 ) -> EffectiveRoles:
     ref = parse_scope(scope_mrn)
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         scope = await load_scope(session, ref.mrn)
         access.require(Action.READ, scope, f"scope {ref.mrn} not found")

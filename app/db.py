@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from sqlalchemy import event
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,7 +23,15 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+#: A pooled PostgreSQL connection idle for longer than this is pinged before it is used again
+#: (a restarted server or a proxy's idle timeout leaves it dead). One returned more recently has
+#: just finished a transaction: pinging it would cost three round trips (BEGIN, ping, ROLLBACK)
+#: on every checkout for nothing.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def make_engine(url: str, *, pool_size: int = 10,
+                ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> AsyncEngine:
     if is_sqlite(url):
         # One connection per process: SQLite serialises writers anyway, and a single
         # connection (with WAL) avoids the lock-contention tails of a pool. It also
@@ -41,35 +50,104 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_idle_connections(engine, ping_after_idle)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine, after: float) -> None:
+    """SQLAlchemy's pessimistic disconnect handling, for connections idle ``after`` seconds.
+
+    A dead connection found here is replaced before the request uses it (the pool retries the
+    checkout). One that dies while in use fails that request; SQLAlchemy then recycles every
+    connection of the pool opened before the failure.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_conn, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _taken(dbapi_conn, record, _proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection is dead") from exc
 
 
 class Database:
     """An engine and its session factory. One per process."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10,
+                 ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = make_engine(url, pool_size=pool_size, ping_after_idle=ping_after_idle)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads outside a transaction: on PostgreSQL no BEGIN and COMMIT round trips (SQLite
+        # begins a transaction only when a statement writes, so the same engine serves).
+        readers = self.engine
+        if not is_sqlite(url):
+            readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.readers = async_sessionmaker(readers, expire_on_commit=False,
+                                          info={READ_ONLY: True})
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back on any exception."""
-        try:
+        with _values_refused_as_input_errors():
             async with self.sessions() as session, session.begin():
                 yield session
-        except (DataError, DBAPIError) as exc:
-            if not isinstance(exc, DataError) and _sqlstate(exc)[:2] != "22":
-                raise
-            # The database refused a value (an encoding it cannot store, a number out of
-            # range): the input's fault. Validation catches the known cases first.
-            raise InvalidArgument(
-                "the input holds a value the database cannot store; check for unusual "
-                "characters or sizes"
-            ) from None
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """Reads that need no transaction: each statement sees what was committed when it
+        started, as in a READ COMMITTED transaction, without BEGIN and COMMIT. A session from
+        here refuses to write (``WriteInReadSession``)."""
+        with _values_refused_as_input_errors():
+            async with self.readers() as session:
+                yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+#: The ``info`` key of sessions from ``Database.read``.
+READ_ONLY = "teamclaims.read_only"
+
+
+class WriteInReadSession(RuntimeError):
+    """A programming error: something tried to write through ``Database.read``."""
+
+
+@event.listens_for(AsyncSession.sync_session_class, "do_orm_execute")
+def _refuse_writes_in_reads(state) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update
+                                              or state.is_delete):
+        raise WriteInReadSession("Database.read() is for reads; use Database.transaction()")
+
+
+@event.listens_for(AsyncSession.sync_session_class, "before_flush")
+def _refuse_flush_in_reads(session, _context, _instances) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise WriteInReadSession("Database.read() is for reads; use Database.transaction()")
+
+
+@contextmanager
+def _values_refused_as_input_errors() -> Iterator[None]:
+    try:
+        yield
+    except (DataError, DBAPIError) as exc:
+        if not isinstance(exc, DataError) and _sqlstate(exc)[:2] != "22":
+            raise
+        # The database refused a value (an encoding it cannot store, a number out of
+        # range): the input's fault. Validation catches the known cases first.
+        raise InvalidArgument(
+            "the input holds a value the database cannot store; check for unusual "
+            "characters or sizes"
+        ) from None
 
 
 def _sqlstate(exc: DBAPIError) -> str:
@@ -112,10 +190,13 @@ def mappings_lock_key(org_mrn: str) -> str:
     return f"mappings\n{org_mrn}"
 
 
-def upsert_insert(session: AsyncSession):
-    """The ``insert`` construct of the session's dialect, the one with ``on_conflict_do_*``
-    (PostgreSQL and SQLite spell ON CONFLICT alike)."""
-    if session.bind.dialect.name == "postgresql":
+def upsert_insert(session_or_dialect: AsyncSession | str):
+    """The ``insert`` construct of the session's dialect (or of a dialect named), the one with
+    ``on_conflict_do_*`` (PostgreSQL and SQLite spell ON CONFLICT alike)."""
+    dialect = session_or_dialect
+    if not isinstance(dialect, str):
+        dialect = dialect.bind.dialect.name
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -130,11 +211,17 @@ async def insert_or_ignore(session: AsyncSession, table: type, rows: list[dict])
     """
     if not rows:
         return
-    insert = upsert_insert(session)
-    # Many parameter sets for one statement (not a VALUES list built per call): compiled once,
-    # sent as one batch (PostgreSQL) or one executemany (SQLite).
+    # Many parameter sets for one statement (not a VALUES list built per call): built and
+    # compiled once, sent as one batch (PostgreSQL) or one executemany (SQLite).
     target = getattr(table, "__table__", table)
-    await session.execute(insert(target).on_conflict_do_nothing(), rows)
+    key = (session.bind.dialect.name, target.name)
+    stmt = _INSERT_OR_IGNORE.get(key)
+    if stmt is None:
+        stmt = _INSERT_OR_IGNORE[key] = upsert_insert(key[0])(target).on_conflict_do_nothing()
+    await session.execute(stmt, rows)
+
+
+_INSERT_OR_IGNORE: dict[tuple[str, str], object] = {}
 
 
 async def add_unique(session: AsyncSession, obj: object, conflict_message: str) -> None:

@@ -51,7 +51,7 @@ class Services:
     async def authenticate(self, authorization: str | None) -> Principal:
         """The caller of a request: an API token or a signed-in user's access token."""
         secret = parse_authorization(authorization)
-        async with self.db.transaction() as session:
+        async with self.db.read() as session:
             if looks_like_jwt(secret):
                 return await principal_for_access_token(
                     session, self.keyring, secret, issuer=self.settings.issuer

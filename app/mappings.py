@@ -156,7 +156,7 @@ async def _revoke_grants_of(
 async def get_mapping(
     db: Database, principal: Principal, *, mrn: str
 ) -> tuple[TeamExternalGroupMapping, Team] | None:
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         try:
             return await _mapping_in_reach(session, access, mrn, Action.READ)
@@ -167,7 +167,7 @@ async def get_mapping(
 async def list_mappings(
     db: Database, principal: Principal, *, team_mrn: str
 ) -> tuple[list[TeamExternalGroupMapping], Team]:
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         team, _ = await team_in_reach(session, access, team_mrn, Action.READ)
         rows = await session.execute(
@@ -194,7 +194,7 @@ async def search_mappings(
     field, value = exactly_one({"teamMrn": team_mrn, "scopeMrn": scope_mrn})
     terms = parse_query(query, keys=MAPPING_KEYWORDS, now=now())
     M = TeamExternalGroupMapping
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         stmt = select(M, Team).join(Team, Team.mrn == M.team_mrn).outerjoin(
             User, User.mrn == M.created_by)

@@ -137,7 +137,7 @@ async def remove_team_member(
 async def get_team_member(
     db: Database, principal: Principal, *, team_mrn: str, identity: str
 ) -> MemberView | None:
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         team, _ = await team_in_reach(session, access, team_mrn, Action.READ)
         if not looks_like_mrn(identity.strip()) and not is_email(identity.strip()):

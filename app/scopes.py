@@ -129,7 +129,7 @@ async def get_scope(db: Database, principal: Principal, mrn: str, kind: ScopeKin
     if ref.kind is not kind:
         raise InvalidArgument(f"{mrn!r} is a {ref.kind.value} MRN, not a {kind.value} MRN",
                               field="mrn")
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         scope = await load_scope(session, ref.mrn)
         return scope if access.can_read(scope) else None
@@ -137,7 +137,7 @@ async def get_scope(db: Database, principal: Principal, mrn: str, kind: ScopeKin
 
 async def list_children(db: Database, principal: Principal, parent_mrn: str) -> list[Scope]:
     """Spaces of an organization, or workspaces of a space, that the caller can read."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         rows = (
             await session.execute(

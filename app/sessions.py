@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from jose import jwt
 from jose.exceptions import JOSEError
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import as_utc, now
@@ -29,14 +29,19 @@ def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2
 
 
+_INSERT_SESSION = insert(LoginSession)
+
+
 async def open_session(
     session: AsyncSession, *, user_mrn: str, org_mrn: str, ttl_seconds: int
 ) -> LoginSession:
+    """Insert a session row now (one statement, no ORM flush); returns it, detached."""
     issued = now()
     row = LoginSession(id=new_id(16), user_mrn=user_mrn, org_mrn=org_mrn, created_at=issued,
                        expires_at=issued + timedelta(seconds=ttl_seconds))
-    session.add(row)
-    await session.flush()
+    await session.execute(_INSERT_SESSION, {
+        "id": row.id, "user_mrn": user_mrn, "org_mrn": org_mrn, "created_at": issued,
+        "expires_at": row.expires_at, "revoked_at": None})
     return row
 
 

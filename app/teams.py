@@ -136,7 +136,7 @@ def _view(team: Team) -> dict:
 
 async def get_team(db: Database, principal: Principal, mrn: str) -> Team | None:
     """The team, or None when it does not exist or the caller cannot see it."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         try:
             team, _ = await team_in_reach(session, access, mrn, Action.READ, field="mrn")
@@ -151,7 +151,7 @@ async def list_teams(
 ) -> Page[Team]:
     """The teams that live in an organization or space, in MRN order, a page at a time."""
     ref = parse_team_owner_scope(scope_mrn)
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         access.require(Action.READ, await load_scope(session, ref.mrn), f"scope {ref.mrn} not found")
         return await keyset_page(session, select(Team).where(Team.scope_mrn == ref.mrn),

@@ -80,7 +80,7 @@ async def viewer(db: Database, principal: Principal) -> ViewerInfo | None:
     """The signed-in user; None for an API token (it is not a person)."""
     if principal.kind != "user":
         return None
-    async with db.transaction() as session:
+    async with db.read() as session:
         user = await session.get(User, principal.mrn)
         if user is None:
             return None
@@ -145,7 +145,7 @@ async def force_logout(db: Database, principal: Principal, *, user_mrn: str) -> 
 
 async def access_summary(db: Database, principal: Principal, *, user_mrn: str) -> AccessSummary:
     user_mrn = _check_user_mrn(user_mrn)
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         user = await session.get(User, user_mrn)
         if user is None:
@@ -228,7 +228,7 @@ async def search_users(
     if ref.kind is ScopeKind.WORKSPACE:
         raise InvalidArgument("list the users of an organization or a space", field="scopeMrn")
     terms = parse_query(query, keys=USER_KEYWORDS, now=now())
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         scope = await load_scope(session, ref.mrn)
         access.require(Action.READ, scope, f"scope {ref.mrn} not found")

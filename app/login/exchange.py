@@ -11,11 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import LOGIN_HOOK, record
+from app.audit import LOGIN_HOOK, event, record_many
+from app.clock import now
 from app.db import (
     Database,
     advisory_lock,
@@ -84,7 +85,7 @@ async def find_provider(session: AsyncSession, unverified: Mapping[str, Any]) ->
 async def verify(db: Database, keys: KeyCache, token: str) -> Verified:
     """Validate an ID token against the provider configured for its issuer and audience."""
     _, unverified = idtoken.unverified_header_and_claims(token)
-    async with db.transaction() as session:
+    async with db.read() as session:
         provider = await find_provider(session, unverified)
     jwks_uri = provider.jwks_uri or await keys.jwks_uri(provider.issuer)
     expect = idtoken.Expectations(provider.issuer, provider.audience)
@@ -117,65 +118,78 @@ async def _lock_identity(session: AsyncSession, org: str, issuer: str, subject: 
     await advisory_lock(session, f"{org}\n{issuer}\n{subject}", shared=(mappings_lock_key(org),))
 
 
-_FIND_USER = select(User).where(User.org_mrn == bindparam("org"),
-                                User.issuer == bindparam("issuer"),
-                                User.subject == bindparam("subject"))
+@dataclass(frozen=True)
+class SigningIn:
+    """The user a sign-in is for, as stored once the provider's claims are applied."""
+
+    mrn: str
+    email: str
+    email_verified: bool
+
+
+#: The sign-in's statements, built once: it runs them on every sign-in, and plain column
+#: statements skip the ORM's per-object work (identity map, unit of work at flush).
+_FIND_USER = select(User.mrn, User.email, User.name, User.email_verified).where(
+    User.org_mrn == bindparam("org"), User.issuer == bindparam("issuer"),
+    User.subject == bindparam("subject"))
+_UPDATE_USER = update(User).where(User.mrn == bindparam("user")).values(
+    email=bindparam("email"), name=bindparam("name"), email_verified=bindparam("verified"),
+    updated_at=bindparam("at"))
+_PENDING = select(TeamMember.id, TeamMember.team_mrn).join(
+    Team, Team.mrn == TeamMember.team_mrn).where(
+    TeamMember.pending_email == bindparam("email"), Team.org_mrn == bindparam("org"))
 
 
 async def _upsert_user(session: AsyncSession, org_mrn: str, issuer: str,
-                       claims: Mapping[str, Any]) -> User:
+                       claims: Mapping[str, Any]) -> SigningIn:
     subject = claims["sub"]
     email = (_text_claim(claims, "email", 320) or "").casefold()
     name = _text_claim(claims, "name", 200)
     verified = bool(email) and email_verified(claims)
     key = {"org": org_mrn, "issuer": issuer, "subject": subject}
     # Sign-ins of one identity run one at a time (_lock_identity): look first, insert if new.
-    user = (await session.execute(_FIND_USER, key)).scalar_one_or_none()
-    if user is None:
+    found = (await session.execute(_FIND_USER, key)).first()
+    if found is None:
         user_id = new_id(8)
         await insert_or_ignore(session, User, [{
             "mrn": make_user_mrn(user_id), "id": user_id, "email": email, "name": name,
             "issuer": issuer, "subject": subject, "email_verified": verified, "org_mrn": org_mrn,
         }])
-        user = (await session.execute(_FIND_USER, key)).scalar_one()
-    if (email, name or user.name, verified) != (user.email, user.name, user.email_verified):
+        found = (await session.execute(_FIND_USER, key)).one()
+    mrn, stored_email, stored_name, stored_verified = found
+    if (email, name or stored_name, verified) != (stored_email, stored_name, stored_verified):
         # The provider is the source of truth for who the subject is now.
-        user.email, user.name, user.email_verified = email, name or user.name, verified
-        session.add(user)
-    return user
+        await session.execute(_UPDATE_USER, {"user": mrn, "email": email,
+                                             "name": name or stored_name, "verified": verified,
+                                             "at": now()})
+    return SigningIn(mrn, email, verified)
 
 
 def email_verified(claims: Mapping[str, Any]) -> bool:
     return claims.get("email_verified") in (True, "true")
 
 
-async def _claim_pending(session: AsyncSession, user: User, org_mrn: str,
-                         claims: Mapping[str, Any]) -> None:
+async def _claim_pending(session: AsyncSession, user: SigningIn, org_mrn: str) -> None:
     """Pending memberships for this email become the user's, if the provider verified it."""
     if not user.email or not user.email_verified:
         return
-    # By email first (ix_team_member_pending_email: usually nothing), then by organization.
-    pending = (await session.execute(
-        select(TeamMember).where(TeamMember.pending_email == user.email)
-    )).scalars().all()
-    if pending:
-        ours = set((await session.execute(select(Team.mrn).where(
-            Team.mrn.in_([row.team_mrn for row in pending]), Team.org_mrn == org_mrn)
-        )).scalars())
-        pending = [row for row in pending if row.team_mrn in ours]
-    for row in pending:
+    # By email (ix_team_member_pending_email: usually nothing), in this organization's teams.
+    pending = (await session.execute(_PENDING, {"email": user.email, "org": org_mrn})).all()
+    events = []
+    for pending_id, team_mrn in pending:
         already = (await session.execute(select(TeamMember.id).where(
-            TeamMember.team_mrn == row.team_mrn, TeamMember.user_mrn == user.mrn))).first()
+            TeamMember.team_mrn == team_mrn, TeamMember.user_mrn == user.mrn))).first()
         if already:
             await session.execute(update(TeamMember).where(TeamMember.id == already[0])
                                   .values(added_by_hand=True))
-            await session.delete(row)
+            await session.execute(delete(TeamMember).where(TeamMember.id == pending_id))
         else:
-            row.user_mrn, row.pending_email = user.mrn, None
-            session.add(row)
-        record(session, actor=LOGIN_HOOK, action="team_member.pending_claimed", org_mrn=org_mrn,
-               subject_mrn=user.mrn, target_mrn=row.team_mrn, details={"email": user.email})
-    await session.flush()
+            await session.execute(update(TeamMember).where(TeamMember.id == pending_id)
+                                  .values(user_mrn=user.mrn, pending_email=None))
+        events.append(event(actor=LOGIN_HOOK, action="team_member.pending_claimed",
+                            org_mrn=org_mrn, subject_mrn=user.mrn, target_mrn=team_mrn,
+                            details={"email": user.email}))
+    await record_many(session, events)
 
 
 @dataclass(frozen=True)
@@ -262,7 +276,7 @@ async def _sync_and_open_session(
     org = provider.org_mrn
     await _lock_identity(session, org, provider.issuer, claims["sub"])
     user = await _upsert_user(session, org, provider.issuer, claims)
-    await _claim_pending(session, user, org, claims)
+    await _claim_pending(session, user, org)
     values = reading.values
     if reading.keep:
         stored = await session.get(LoginClaims, (user.mrn, org))
@@ -278,8 +292,9 @@ async def _sync_and_open_session(
     await keep_claims(session, user_mrn=user.mrn, org_mrn=org,
                       claims=json.dumps(values.as_dict(), sort_keys=True))
     row = await open_session(session, user_mrn=user.mrn, org_mrn=org, ttl_seconds=ttl)
-    record(session, actor=LOGIN_HOOK, action="session.opened", org_mrn=org,
-           subject_mrn=user.mrn, target_mrn=row.id)
+    await record_many(session, [event(
+        actor=LOGIN_HOOK, action="session.opened", org_mrn=org, subject_mrn=user.mrn,
+        target_mrn=row.id)])
     return decision, row
 
 

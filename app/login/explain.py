@@ -97,7 +97,7 @@ async def explain_access(
     ref = _org(org_mrn)
     if (claims is None) == (id_token is None):
         raise InvalidArgument("give exactly one of claims and idToken", field="claims")
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         access.require(Action.MANAGE_TEAMS, await load_scope(session, ref.mrn),
                        f"organization {ref.mrn} not found")
@@ -113,7 +113,7 @@ async def explain_access(
                               field="claims")
     groups_claim = provider.groups_claim if provider else "groups"
     policy = MissingClaimPolicy(provider.missing_claim) if provider else MissingClaimPolicy.FAIL
-    async with db.transaction() as session:
+    async with db.read() as session:
         user_mrn = None
         if provider is not None and isinstance(claims.get("sub"), str):
             user_mrn = (await session.execute(select(User.mrn).where(
@@ -232,7 +232,7 @@ async def preview_mapping_change(
     """Who would gain or lose the team, judged by the claims of each user's last sign-in."""
     from app.mappings import parse_mapping_mrn
 
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         if action == "ADD":
             if not team_mrn or external_id is None:

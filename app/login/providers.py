@@ -95,7 +95,7 @@ def _view(row: OidcProvider) -> dict:
 
 async def get_provider(db: Database, principal: Principal, *, org_mrn: str) -> OidcProvider | None:
     ref = _org_ref(org_mrn)
-    async with db.transaction() as session:
+    async with db.read() as session:
         access = await access_for(session, principal)
         if not access.can_read(await load_scope(session, ref.mrn)):
             return None

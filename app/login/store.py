@@ -141,16 +141,25 @@ async def apply_plan(
     await record_many(session, events)
 
 
-async def keep_claims(session: AsyncSession, *, user_mrn: str, org_mrn: str, claims: str) -> None:
-    """Store what the sign-in read (JSON) and when: one upsert. An unchanged document is kept
-    as it is (PostgreSQL then reuses its stored value instead of writing it again)."""
+def _keep_claims_statement(dialect: str):
     table = LoginClaims.__table__
-    stmt = upsert_insert(session)(table)
-    await session.execute(stmt.on_conflict_do_update(
+    stmt = upsert_insert(dialect)(table)
+    return stmt.on_conflict_do_update(
         index_elements=[table.c.user_mrn, table.c.org_mrn],
         set_={
             "claims": case((table.c.claims == stmt.excluded.claims, table.c.claims),
                            else_=stmt.excluded.claims),
             "signed_in_at": stmt.excluded.signed_in_at,
         },
-    ), {"user_mrn": user_mrn, "org_mrn": org_mrn, "claims": claims, "signed_in_at": now()})
+    )
+
+
+#: Built once per dialect: building an ON CONFLICT statement costs more than running it.
+_KEEP_CLAIMS = {name: _keep_claims_statement(name) for name in ("postgresql", "sqlite")}
+
+
+async def keep_claims(session: AsyncSession, *, user_mrn: str, org_mrn: str, claims: str) -> None:
+    """Store what the sign-in read (JSON) and when: one upsert. An unchanged document is kept
+    as it is (PostgreSQL then reuses its stored value instead of writing it again)."""
+    await session.execute(_KEEP_CLAIMS[session.bind.dialect.name], {
+        "user_mrn": user_mrn, "org_mrn": org_mrn, "claims": claims, "signed_in_at": now()})

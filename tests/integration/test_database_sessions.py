@@ -1,0 +1,179 @@
+"""app.db on both databases: reads outside a transaction refuse to write, and pooled PostgreSQL
+connections are pinged only after they have been idle (a dead one is replaced before use)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from sqlalchemy import insert, select, text, update
+
+from app.db import Database, WriteInReadSession
+from app.migrate import upgrade
+from models import Scope
+from tests.integration.harness import create_postgres_database, drop_postgres_database
+
+PG_URL = os.environ.get("TEAMCLAIMS_TEST_POSTGRES_URL")
+ORG = "//captain.api.mondoo.app/organizations/dbtest"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+async def url(request, tmp_path_factory):
+    dropped = None
+    if request.param == "sqlite":
+        value = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db')}/t.db"
+    else:
+        if not PG_URL:
+            if os.environ.get("TEAMCLAIMS_REQUIRE_POSTGRES") == "1":
+                pytest.fail("TEAMCLAIMS_TEST_POSTGRES_URL is not set but PostgreSQL is required")
+            pytest.skip("PostgreSQL tests skipped: TEAMCLAIMS_TEST_POSTGRES_URL is not set")
+        value, dropped = await create_postgres_database(PG_URL)
+    await asyncio.to_thread(upgrade, value)
+    db = Database(value)
+    async with db.transaction() as s:
+        await s.execute(insert(Scope.__table__).values(
+            mrn=ORG, kind="organization", id="dbtest", name="Before", org_mrn=ORG))
+    await db.dispose()
+    yield value
+    if dropped:
+        await drop_postgres_database(PG_URL, dropped)
+
+
+async def scope_name(db: Database) -> str:
+    async with db.read() as s:
+        return (await s.execute(select(Scope.name).where(Scope.mrn == ORG))).scalar_one()
+
+
+async def test_read_sees_committed_data(url: str):
+    db = Database(url)
+    try:
+        assert await scope_name(db) == "Before"
+        async with db.transaction() as s:
+            await s.execute(update(Scope).where(Scope.mrn == ORG).values(name="After"))
+        assert await scope_name(db) == "After"
+        async with db.transaction() as s:
+            await s.execute(update(Scope).where(Scope.mrn == ORG).values(name="Before"))
+    finally:
+        await db.dispose()
+
+
+async def test_read_refuses_statements_that_write(url: str):
+    db = Database(url)
+    try:
+        with pytest.raises(WriteInReadSession):
+            async with db.read() as s:
+                await s.execute(update(Scope).where(Scope.mrn == ORG).values(name="Written"))
+        assert await scope_name(db) == "Before"
+    finally:
+        await db.dispose()
+
+
+async def test_read_refuses_to_flush_objects(url: str):
+    db = Database(url)
+    try:
+        with pytest.raises(WriteInReadSession):
+            async with db.read() as s:
+                scope = await s.get(Scope, ORG)
+                scope.name = "Written"
+                await s.flush()
+        assert await scope_name(db) == "Before"
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The test server's own database: these tests only ask the server about connections."""
+    if not PG_URL:
+        if os.environ.get("TEAMCLAIMS_REQUIRE_POSTGRES") == "1":
+            pytest.fail("TEAMCLAIMS_TEST_POSTGRES_URL is not set but PostgreSQL is required")
+        pytest.skip("PostgreSQL tests skipped: TEAMCLAIMS_TEST_POSTGRES_URL is not set")
+    return PG_URL
+
+
+async def test_read_opens_no_transaction_on_postgresql(postgres_url: str):
+    # (SQLite begins a transaction only when a statement writes: nothing to observe there.)
+    db = Database(postgres_url)
+    try:
+        async with db.read() as s:
+            # Outside a transaction PostgreSQL gives every statement its own: two calls of
+            # txid_current() in two statements name two different transactions.
+            first = (await s.execute(text("SELECT txid_current()"))).scalar_one()
+            second = (await s.execute(text("SELECT txid_current()"))).scalar_one()
+        assert first != second
+        async with db.transaction() as s:
+            first = (await s.execute(text("SELECT txid_current()"))).scalar_one()
+            second = (await s.execute(text("SELECT txid_current()"))).scalar_one()
+        assert first == second
+    finally:
+        await db.dispose()
+
+
+def count_pings(db: Database, monkeypatch) -> list[int]:
+    pings = [0]
+    original = db.engine.dialect.do_ping
+
+    def counting(dbapi_connection):
+        pings[0] += 1
+        return original(dbapi_connection)
+
+    monkeypatch.setattr(db.engine.dialect, "do_ping", counting)
+    return pings
+
+
+async def backend_pid(db: Database) -> int:
+    async with db.transaction() as s:
+        return (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+
+
+async def terminate(pid: int) -> None:
+    admin = Database(PG_URL)
+    try:
+        async with admin.transaction() as s:
+            await s.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()
+
+
+async def test_a_connection_used_moments_ago_is_not_pinged(postgres_url: str, monkeypatch):
+    db = Database(postgres_url, pool_size=1, ping_after_idle=60)
+    pings = count_pings(db, monkeypatch)
+    try:
+        pids = {await backend_pid(db) for _ in range(5)}
+        assert len(pids) == 1
+        assert pings[0] == 0
+    finally:
+        await db.dispose()
+
+
+async def test_an_idle_connection_is_pinged_and_a_dead_one_replaced(postgres_url: str,
+                                                                   monkeypatch):
+    db = Database(postgres_url, pool_size=1, ping_after_idle=0.05)
+    pings = count_pings(db, monkeypatch)
+    try:
+        before = await backend_pid(db)
+        await terminate(before)
+        await asyncio.sleep(0.1)
+        # The pooled connection is dead: the ping finds out and the pool connects anew, so
+        # the request itself succeeds.
+        after = await backend_pid(db)
+        assert after != before
+        assert pings[0] >= 1
+    finally:
+        await db.dispose()
+
+
+async def test_without_idle_time_a_dead_connection_fails_once_then_recovers(postgres_url: str):
+    """The cost of not pinging busy connections: a server restart fails the request that
+    meets a dead connection; SQLAlchemy then replaces it, and the next request works."""
+    db = Database(postgres_url, pool_size=1, ping_after_idle=3600)
+    try:
+        before = await backend_pid(db)
+        await terminate(before)
+        await asyncio.sleep(0.1)
+        with pytest.raises(Exception):  # noqa: B017 - the driver's disconnect error
+            await backend_pid(db)
+        assert await backend_pid(db) != before
+    finally:
+        await db.dispose()
