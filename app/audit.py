@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import now
+from app.db import Executor
 from models import AuditEvent
 
 #: The actor of changes made by sign-in sync.
@@ -37,7 +38,7 @@ def record(session: AsyncSession, **fields: Any) -> None:
     session.add(AuditEvent(**event(**fields)))
 
 
-async def record_many(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+async def record_many(session: Executor, events: list[dict[str, Any]]) -> None:
     """Write many audit rows (from :func:`event`) now, in one executemany statement."""
     if events:
         await session.execute(insert(AuditEvent), events)

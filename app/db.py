@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, contextmanager
 from sqlalchemy import event
 from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -102,6 +103,15 @@ class Database:
                 yield session
 
     @asynccontextmanager
+    async def statements(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction on a plain connection, for work done with statements alone (no ORM
+        objects): the sign-in path, where the session's per-statement bookkeeping would cost
+        more than the statements themselves."""
+        with _values_refused_as_input_errors():
+            async with self.engine.begin() as conn:
+                yield conn
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """Reads that need no transaction: each statement sees what was committed when it
         started, as in a READ COMMITTED transaction, without BEGIN and COMMIT. A session from
@@ -112,6 +122,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+#: What runs statements: an ORM session, or a plain connection (``Database.statements``).
+Executor = AsyncSession | AsyncConnection
+
+
+def dialect_name(executor: Executor) -> str:
+    """``postgresql`` or ``sqlite``."""
+    if isinstance(executor, AsyncConnection):
+        return executor.dialect.name
+    return executor.bind.dialect.name
 
 
 #: The ``info`` key of sessions from ``Database.read``.
@@ -168,14 +189,14 @@ def is_foreign_key_violation(exc: IntegrityError) -> bool:
     return state == "23503" if state else "FOREIGN KEY constraint failed" in str(exc.orig)
 
 
-async def advisory_lock(session: AsyncSession, key: str, *, shared: tuple[str, ...] = ()) -> None:
+async def advisory_lock(session: Executor, key: str, *, shared: tuple[str, ...] = ()) -> None:
     """Serialise transactions that name the same key, until this one ends (PostgreSQL); also
     take the ``shared`` keys in shared mode (held alongside others' shared holds, excluded by an
     exclusive one). One statement.
 
     SQLite needs nothing: one connection per process runs transactions one at a time.
     """
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         from sqlalchemy import text
 
         calls = ["pg_advisory_xact_lock(hashtextextended(:k, 0))"] + [
@@ -190,12 +211,12 @@ def mappings_lock_key(org_mrn: str) -> str:
     return f"mappings\n{org_mrn}"
 
 
-def upsert_insert(session_or_dialect: AsyncSession | str):
+def upsert_insert(session_or_dialect: Executor | str):
     """The ``insert`` construct of the session's dialect (or of a dialect named), the one with
     ``on_conflict_do_*`` (PostgreSQL and SQLite spell ON CONFLICT alike)."""
     dialect = session_or_dialect
     if not isinstance(dialect, str):
-        dialect = dialect.bind.dialect.name
+        dialect = dialect_name(dialect)
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -203,7 +224,7 @@ def upsert_insert(session_or_dialect: AsyncSession | str):
     return insert
 
 
-async def insert_or_ignore(session: AsyncSession, table: type, rows: list[dict]) -> None:
+async def insert_or_ignore(session: Executor, table: type, rows: list[dict]) -> None:
     """Insert rows; a row that already exists (unique constraint) is left as it is.
 
     For writes that are idempotent by nature, such as granting a role that a
@@ -214,7 +235,7 @@ async def insert_or_ignore(session: AsyncSession, table: type, rows: list[dict])
     # Many parameter sets for one statement (not a VALUES list built per call): built and
     # compiled once, sent as one batch (PostgreSQL) or one executemany (SQLite).
     target = getattr(table, "__table__", table)
-    key = (session.bind.dialect.name, target.name)
+    key = (dialect_name(session), target.name)
     stmt = _INSERT_OR_IGNORE.get(key)
     if stmt is None:
         stmt = _INSERT_OR_IGNORE[key] = upsert_insert(key[0])(target).on_conflict_do_nothing()

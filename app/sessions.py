@@ -16,6 +16,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import as_utc, now
+from app.db import Executor
 from app.errors import Unauthenticated
 from app.principals import Principal
 from app.secrets import new_id
@@ -33,7 +34,7 @@ _INSERT_SESSION = insert(LoginSession)
 
 
 async def open_session(
-    session: AsyncSession, *, user_mrn: str, org_mrn: str, ttl_seconds: int
+    session: Executor, *, user_mrn: str, org_mrn: str, ttl_seconds: int
 ) -> LoginSession:
     """Insert a session row now (one statement, no ORM flush); returns it, detached."""
     issued = now()

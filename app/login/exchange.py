@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import LOGIN_HOOK, event, record_many
 from app.clock import now
 from app.db import (
     Database,
+    Executor,
     advisory_lock,
     insert_or_ignore,
     is_foreign_key_violation,
@@ -67,7 +67,7 @@ class Verified:
     claims: dict[str, Any]
 
 
-async def find_provider(session: AsyncSession, unverified: Mapping[str, Any]) -> OidcProvider:
+async def find_provider(session: Executor, unverified: Mapping[str, Any]) -> OidcProvider:
     iss = unverified.get("iss")
     aud = unverified.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
@@ -112,7 +112,7 @@ def _text_claim(claims: Mapping[str, Any], name: str, limit: int) -> str | None:
     return value.strip()[:limit] or None
 
 
-async def _lock_identity(session: AsyncSession, org: str, issuer: str, subject: str) -> None:
+async def _lock_identity(session: Executor, org: str, issuer: str, subject: str) -> None:
     """Serialise sign-ins of one identity, and hold off removals of the organization's mappings
     until this sign-in has written what it matched (PostgreSQL; SQLite serialises all writers)."""
     await advisory_lock(session, f"{org}\n{issuer}\n{subject}", shared=(mappings_lock_key(org),))
@@ -135,12 +135,14 @@ _FIND_USER = select(User.mrn, User.email, User.name, User.email_verified).where(
 _UPDATE_USER = update(User).where(User.mrn == bindparam("user")).values(
     email=bindparam("email"), name=bindparam("name"), email_verified=bindparam("verified"),
     updated_at=bindparam("at"))
+_STORED_CLAIMS = select(LoginClaims.claims).where(LoginClaims.user_mrn == bindparam("user"),
+                                                 LoginClaims.org_mrn == bindparam("org"))
 _PENDING = select(TeamMember.id, TeamMember.team_mrn).join(
     Team, Team.mrn == TeamMember.team_mrn).where(
     TeamMember.pending_email == bindparam("email"), Team.org_mrn == bindparam("org"))
 
 
-async def _upsert_user(session: AsyncSession, org_mrn: str, issuer: str,
+async def _upsert_user(session: Executor, org_mrn: str, issuer: str,
                        claims: Mapping[str, Any]) -> SigningIn:
     subject = claims["sub"]
     email = (_text_claim(claims, "email", 320) or "").casefold()
@@ -169,7 +171,7 @@ def email_verified(claims: Mapping[str, Any]) -> bool:
     return claims.get("email_verified") in (True, "true")
 
 
-async def _claim_pending(session: AsyncSession, user: SigningIn, org_mrn: str) -> None:
+async def _claim_pending(session: Executor, user: SigningIn, org_mrn: str) -> None:
     """Pending memberships for this email become the user's, if the provider verified it."""
     if not user.email or not user.email_verified:
         return
@@ -229,7 +231,7 @@ class SyncDecision:
         return self.holdings.held
 
 
-async def decide_sync(session: AsyncSession, *, user_mrn: str | None, org_mrn: str,
+async def decide_sync(session: Executor, *, user_mrn: str | None, org_mrn: str,
                       reading: ClaimReading) -> SyncDecision:
     """The one decision both a real sign-in and a dry run (explainAccess) make."""
     holdings = Holdings() if user_mrn is None else await held_memberships(
@@ -251,7 +253,7 @@ async def sign_in(db: Database, keys: KeyCache, ring: KeyRing, *, token: str, is
                           missing_claim=MissingClaimPolicy(provider.missing_claim))
     for attempt in range(_ATTEMPTS):
         try:
-            async with db.transaction() as session:
+            async with db.statements() as session:
                 decision, row = await _sync_and_open_session(
                     session, provider=provider, claims=claims, reading=reading, ttl=ttl)
             break
@@ -270,7 +272,7 @@ async def sign_in(db: Database, keys: KeyCache, ring: KeyRing, *, token: str, is
 
 
 async def _sync_and_open_session(
-    session: AsyncSession, *, provider: OidcProvider, claims: Mapping[str, Any],
+    session: Executor, *, provider: OidcProvider, claims: Mapping[str, Any],
     reading: ClaimReading, ttl: int,
 ) -> tuple[SyncDecision, Any]:
     org = provider.org_mrn
@@ -279,8 +281,8 @@ async def _sync_and_open_session(
     await _claim_pending(session, user, org)
     values = reading.values
     if reading.keep:
-        stored = await session.get(LoginClaims, (user.mrn, org))
-        previous = json.loads(stored.claims) if stored is not None else {}
+        stored = (await session.execute(_STORED_CLAIMS, {"user": user.mrn, "org": org})).scalar()
+        previous = json.loads(stored) if stored is not None else {}
         if claim_rules.GROUPS in previous:
             values = claim_rules.ClaimValues(
                 values.pairs | {(claim_rules.GROUPS, v) for v in previous[claim_rules.GROUPS]},

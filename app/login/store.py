@@ -6,11 +6,10 @@ import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, case, delete, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import LOGIN_HOOK, event, record_many
 from app.clock import now
-from app.db import insert_or_ignore, upsert_insert
+from app.db import Executor, dialect_name, insert_or_ignore, upsert_insert
 from app.login.claims import ClaimValues
 from app.login.sync import Held, Match, Plan
 from models import LoginClaims, Team, TeamMember, TeamMemberGrant
@@ -44,7 +43,7 @@ _HELD = (
 )
 
 
-async def held_memberships(session: AsyncSession, user_mrn: str, org_mrn: str) -> Holdings:
+async def held_memberships(session: Executor, user_mrn: str, org_mrn: str) -> Holdings:
     """The user's memberships in the organization's teams, with their mapping grants."""
     rows = (await session.execute(_HELD, {"user": user_mrn, "org": org_mrn})).all()
     out = Holdings()
@@ -80,12 +79,12 @@ _MATCH_SQLITE = text(
 )
 
 
-async def matching_mappings(session: AsyncSession, org_mrn: str, values: ClaimValues) -> list[Match]:
+async def matching_mappings(session: Executor, org_mrn: str, values: ClaimValues) -> list[Match]:
     """Mappings of the organization that the claim values satisfy: one indexed lookup per pair."""
     if not values.pairs:
         return []
     pairs = sorted(values.pairs)
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         result = await session.execute(_MATCH_POSTGRESQL, {
             "org": org_mrn, "claims": [c for c, _ in pairs], "values": [v for _, v in pairs]})
     else:
@@ -94,7 +93,7 @@ async def matching_mappings(session: AsyncSession, org_mrn: str, values: ClaimVa
 
 
 async def apply_plan(
-    session: AsyncSession, *, user_mrn: str, org_mrn: str, plan: Plan, holdings: Holdings,
+    session: Executor, *, user_mrn: str, org_mrn: str, plan: Plan, holdings: Holdings,
 ) -> None:
     """Write a sync plan and its audit events (in the caller's transaction): a few statements
     whatever the number of changes."""
@@ -158,8 +157,8 @@ def _keep_claims_statement(dialect: str):
 _KEEP_CLAIMS = {name: _keep_claims_statement(name) for name in ("postgresql", "sqlite")}
 
 
-async def keep_claims(session: AsyncSession, *, user_mrn: str, org_mrn: str, claims: str) -> None:
+async def keep_claims(session: Executor, *, user_mrn: str, org_mrn: str, claims: str) -> None:
     """Store what the sign-in read (JSON) and when: one upsert. An unchanged document is kept
     as it is (PostgreSQL then reuses its stored value instead of writing it again)."""
-    await session.execute(_KEEP_CLAIMS[session.bind.dialect.name], {
+    await session.execute(_KEEP_CLAIMS[dialect_name(session)], {
         "user_mrn": user_mrn, "org_mrn": org_mrn, "claims": claims, "signed_in_at": now()})
