@@ -62,6 +62,55 @@ async def _plan(db, statement: str, params: Any) -> list[str]:
     return [line if len(line) < 240 else line[:237] + "..." for line in lines]
 
 
+async def _per_call_us(n: int, call) -> float:
+    await call()  # prepared, cached
+    started = time.perf_counter()
+    for _ in range(n):
+        await call()
+    return round(1e6 * (time.perf_counter() - started) / n, 1)
+
+
+async def statement_costs(db, n: int = 2000) -> dict[str, float]:
+    """What one statement costs through each layer (a one-row primary-key lookup, run
+    sequentially): the ORM session, a plain connection, the driver itself; and what opening a
+    session or a transaction around one statement adds."""
+    from sqlalchemy import bindparam, select
+
+    from models import Scope
+
+    stmt = select(Scope.mrn, Scope.org_mrn).where(Scope.mrn == bindparam("m"))
+    params = {"m": "//captain.api.mondoo.app/organizations/bench"}
+    out: dict[str, float] = {}
+    async with db.transaction() as session:
+        out["orm_session_execute_us"] = await _per_call_us(
+            n, lambda: session.execute(stmt, params))
+        conn = await session.connection()
+        out["connection_execute_us"] = await _per_call_us(n, lambda: conn.execute(stmt, params))
+        raw = (await conn.get_raw_connection()).driver_connection
+        if db.engine.dialect.name == "postgresql":
+            out["driver_us"] = await _per_call_us(n, lambda: raw.fetchrow(
+                "SELECT mrn, org_mrn FROM scope WHERE mrn = $1", params["m"]))
+        else:
+            async def one() -> None:
+                cursor = await raw.execute("SELECT mrn, org_mrn FROM scope WHERE mrn = ?",
+                                           (params["m"],))
+                await cursor.fetchone()
+                await cursor.close()
+            out["driver_us"] = await _per_call_us(n, one)
+
+    async def in_read() -> None:
+        async with db.read() as s:
+            await s.execute(stmt, params)
+
+    async def in_transaction() -> None:
+        async with db.transaction() as s:
+            await s.execute(stmt, params)
+
+    out["read_session_with_one_statement_us"] = await _per_call_us(n // 4, in_read)
+    out["transaction_with_one_statement_us"] = await _per_call_us(n // 4, in_transaction)
+    return out
+
+
 async def report(database_url: str, cases: dict[str, tuple[list[str], list[str]]]) -> dict:
     """``cases``: label -> (ID tokens exchanged first, untimed; ID tokens timed)."""
     from app.db import Database
@@ -86,6 +135,7 @@ async def report(database_url: str, cases: dict[str, tuple[list[str], list[str]]
                                for k, v in rows[:12]],
                 "slowest_plan": await _plan(db, top[2], top[3]) if top else [],
             }
+        out["statement_costs"] = await statement_costs(db)
     finally:
         await db.dispose()
     return out
@@ -93,7 +143,10 @@ async def report(database_url: str, cases: dict[str, tuple[list[str], list[str]]
 
 def render(result: dict) -> str:
     lines = []
+    costs = result.get("statement_costs")
     for label, r in result.items():
+        if label == "statement_costs":
+            continue
         lines += [f"{label}: {r['sign_ins']} sequential sign-ins in-process, "
                   f"{r['ms_per_sign_in']} ms each, of which SQL {r['sql_ms_per_sign_in']} ms "
                   "(wall time of each statement)", ""]
@@ -101,6 +154,14 @@ def render(result: dict) -> str:
                   for s in r["statements"]]
         lines += ["", "plan of the slowest query:"] + [f"    {x}" for x in r["slowest_plan"]]
         lines.append("")
+    if costs:
+        lines += ["one statement (a primary-key lookup), sequential, microseconds of wall time:",
+                  f"    through the ORM session      {costs['orm_session_execute_us']:8.1f}",
+                  f"    through a plain connection   {costs['connection_execute_us']:8.1f}",
+                  f"    through the driver itself    {costs['driver_us']:8.1f}",
+                  f"    read session + 1 statement   {costs['read_session_with_one_statement_us']:8.1f}",
+                  f"    transaction + 1 statement    {costs['transaction_with_one_statement_us']:8.1f}",
+                  ""]
     return "\n".join(lines)
 
 
