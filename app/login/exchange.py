@@ -137,9 +137,13 @@ _UPDATE_USER = update(User).where(User.mrn == bindparam("user")).values(
     updated_at=bindparam("at"))
 _STORED_CLAIMS = select(LoginClaims.claims).where(LoginClaims.user_mrn == bindparam("user"),
                                                  LoginClaims.org_mrn == bindparam("org"))
-_PENDING = select(TeamMember.id, TeamMember.team_mrn).join(
-    Team, Team.mrn == TeamMember.team_mrn).where(
-    TeamMember.pending_email == bindparam("email"), Team.org_mrn == bindparam("org"))
+#: Pending memberships by email alone: ix_team_member_pending_email holds only the few pending
+#: rows, so this is one probe (joined to the organization's teams, SQLite without table
+#: statistics would walk all of them instead). The organization is checked on what it finds.
+_PENDING = select(TeamMember.id, TeamMember.team_mrn).where(
+    TeamMember.pending_email == bindparam("email"))
+_TEAMS_IN_ORG = select(Team.mrn).where(Team.mrn.in_(bindparam("teams", expanding=True)),
+                                       Team.org_mrn == bindparam("org"))
 
 
 async def _upsert_user(session: Executor, org_mrn: str, issuer: str,
@@ -175,8 +179,11 @@ async def _claim_pending(session: Executor, user: SigningIn, org_mrn: str) -> No
     """Pending memberships for this email become the user's, if the provider verified it."""
     if not user.email or not user.email_verified:
         return
-    # By email (ix_team_member_pending_email: usually nothing), in this organization's teams.
-    pending = (await session.execute(_PENDING, {"email": user.email, "org": org_mrn})).all()
+    pending = (await session.execute(_PENDING, {"email": user.email})).all()  # usually none
+    if pending:
+        ours = set((await session.execute(_TEAMS_IN_ORG, {
+            "teams": [team for _, team in pending], "org": org_mrn})).scalars())
+        pending = [(pending_id, team) for pending_id, team in pending if team in ours]
     events = []
     for pending_id, team_mrn in pending:
         already = (await session.execute(select(TeamMember.id).where(

@@ -592,3 +592,24 @@ async def test_pending_email_index_exists(server: Server):
     definition = got[0][0].lower()
     assert "pending_email" in definition
     assert "where" in definition and "is not null" in definition
+
+
+async def test_pending_lookup_probes_the_pending_email_index(server: Server):
+    """The sign-in's pending-membership lookup is one probe of the partial index, whatever the
+    number of teams: planned from the statement the sign-in runs (SQLite has no table statistics
+    here, the case where a join to the organization's teams walked every team instead)."""
+    from app.login.exchange import _PENDING
+
+    async with server.db.statements() as conn:
+        compiled = _PENDING.compile(dialect=conn.dialect)
+        sql = str(compiled)
+        if server.backend == "postgres":
+            await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = (await conn.exec_driver_sql("EXPLAIN " + sql, ("x@example.com",))).all()
+        else:
+            plan = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql,
+                                               ("x@example.com",))).all()
+    text_plan = "\n".join(str(r[-1]) for r in plan)
+    assert "ix_team_member_pending_email" in text_plan, text_plan
+    if server.backend == "sqlite":
+        assert "SCAN" not in text_plan, text_plan
