@@ -296,14 +296,14 @@ async def _sync_and_open_session(
                 True,
             )
     decision = await decide_sync(session, user_mrn=user.mrn, org_mrn=org, reading=reading)
-    await apply_plan(session, user_mrn=user.mrn, org_mrn=org, plan=decision.plan,
-                     holdings=decision.holdings)
     await keep_claims(session, user_mrn=user.mrn, org_mrn=org,
                       claims=json.dumps(values.as_dict(), sort_keys=True))
     row = await open_session(session, user_mrn=user.mrn, org_mrn=org, ttl_seconds=ttl)
-    await record_many(session, [event(
-        actor=LOGIN_HOOK, action="session.opened", org_mrn=org, subject_mrn=user.mrn,
-        target_mrn=row.id)])
+    # The membership changes and the session's own audit row go in one batch.
+    await apply_plan(session, user_mrn=user.mrn, org_mrn=org, plan=decision.plan,
+                     holdings=decision.holdings, also_audit=[event(
+                         actor=LOGIN_HOOK, action="session.opened", org_mrn=org,
+                         subject_mrn=user.mrn, target_mrn=row.id)])
     return decision, row
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, case, delete, select, text
 
@@ -94,9 +96,11 @@ async def matching_mappings(session: Executor, org_mrn: str, values: ClaimValues
 
 async def apply_plan(
     session: Executor, *, user_mrn: str, org_mrn: str, plan: Plan, holdings: Holdings,
+    also_audit: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Write a sync plan and its audit events (in the caller's transaction): a few statements
-    whatever the number of changes."""
+    whatever the number of changes. ``also_audit``: more audit rows (from ``app.audit.event``)
+    for the same batch."""
     member_ids = holdings.member_ids
     if plan.create_memberships:
         await insert_or_ignore(session, TeamMember, [
@@ -137,7 +141,7 @@ async def apply_plan(
             org_mrn=org_mrn, subject_mrn=user_mrn, target_mrn=c.team_mrn,
             mapping_mrn=c.mapping_mrn, claim=claim or None, value=value,
             details={"membership": c.membership}))
-    await record_many(session, events)
+    await record_many(session, [*events, *also_audit])
 
 
 def _keep_claims_statement(dialect: str):
