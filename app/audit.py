@@ -39,6 +39,8 @@ def record(session: AsyncSession, **fields: Any) -> None:
 
 
 async def record_many(session: Executor, events: list[dict[str, Any]]) -> None:
-    """Write many audit rows (from :func:`event`) now, in one executemany statement."""
+    """Write many audit rows (from :func:`event`) now, in one executemany statement. One batch
+    is one change: its rows carry one instant."""
     if events:
-        await session.execute(insert(AuditEvent), events)
+        at = now()
+        await session.execute(insert(AuditEvent), [{**e, "at": at} for e in events])

@@ -6,8 +6,8 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-from sqlalchemy import event
-from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy import TextClause, event
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -60,8 +60,9 @@ def _ping_idle_connections(engine: AsyncEngine, after: float) -> None:
     """SQLAlchemy's pessimistic disconnect handling, for connections idle ``after`` seconds.
 
     A dead connection found here is replaced before the request uses it (the pool retries the
-    checkout). One that dies while in use fails that request; SQLAlchemy then recycles every
-    connection of the pool opened before the failure.
+    checkout), and so is every other connection opened before it. One that was used within the
+    last ``after`` seconds is not checked: if the server went away meanwhile, the request that
+    meets it fails, and SQLAlchemy then recycles the pool the same way.
     """
 
     @event.listens_for(engine.sync_engine, "checkin")
@@ -76,7 +77,11 @@ def _ping_idle_connections(engine: AsyncEngine, after: float) -> None:
         try:
             engine.dialect.do_ping(dbapi_conn)
         except Exception as exc:
-            raise DisconnectionError("the pooled connection is dead") from exc
+            if not engine.dialect.is_disconnect(exc, dbapi_conn, None):
+                raise
+            # As pool_pre_ping does: the server went away, so every connection of the pool
+            # opened before now is suspect; replace them all (this one at once, by the retry).
+            raise InvalidatePoolError("the pooled connection is dead") from exc
 
 
 class Database:
@@ -145,8 +150,13 @@ class WriteInReadSession(RuntimeError):
 
 @event.listens_for(AsyncSession.sync_session_class, "do_orm_execute")
 def _refuse_writes_in_reads(state) -> None:
-    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update
-                                              or state.is_delete):
+    if not state.session.info.get(READ_ONLY):
+        return
+    statement = state.statement
+    if state.is_insert or state.is_update or state.is_delete or (
+        isinstance(statement, TextClause)
+        and not statement.text.lstrip().upper().startswith(("SELECT", "WITH"))
+    ):
         raise WriteInReadSession("Database.read() is for reads; use Database.transaction()")
 
 

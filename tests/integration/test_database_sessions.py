@@ -69,6 +69,24 @@ async def test_read_refuses_statements_that_write(url: str):
         await db.dispose()
 
 
+async def test_read_refuses_textual_writes_and_allows_textual_reads(url: str):
+    db = Database(url)
+    try:
+        with pytest.raises(WriteInReadSession):
+            async with db.read() as s:
+                await s.execute(text("UPDATE scope SET name = 'Written' WHERE mrn = :m"),
+                                {"m": ORG})
+        async with db.read() as s:
+            got = (await s.execute(text("  select name from scope where mrn = :m"),
+                                   {"m": ORG})).scalar_one()
+            with_cte = (await s.execute(text(
+                "WITH s AS (SELECT name FROM scope WHERE mrn = :m) SELECT name FROM s"),
+                {"m": ORG})).scalar_one()
+        assert got == with_cte == "Before"
+    finally:
+        await db.dispose()
+
+
 async def test_read_refuses_to_flush_objects(url: str):
     db = Database(url)
     try:

@@ -473,6 +473,32 @@ async def test_same_email_with_another_sub_is_another_user(server: Server, provi
     assert await s.teams_of(third) == {team}
 
 
+async def test_provider_changes_to_the_user_are_stored_and_stamped(server: Server,
+                                                                   provider: Provider):
+    s = await new_signin_org(server, provider)
+    sub = uid("sub")
+    _, user = await sign_in_user(s, sub, email=f"{uid('old')}@example.com", name="Old Name",
+                                 email_verified=True, groups=[])
+    (created, updated_before, *_), = await rows(
+        server, "SELECT created_at, updated_at FROM user_account WHERE mrn = :u", u=user)
+    # The same claims again change nothing, not even the timestamp.
+    await sign_in_user(s, sub, email=(await rows(
+        server, "SELECT email FROM user_account WHERE mrn = :u", u=user))[0][0],
+        name="Old Name", email_verified=True, groups=[])
+    assert (await rows(server, "SELECT updated_at FROM user_account WHERE mrn = :u",
+                       u=user))[0][0] == updated_before
+    await asyncio.sleep(0.01)
+    new_email = f"{uid('NEW')}@Example.com"
+    _, same = await sign_in_user(s, sub, email=new_email, name="New Name", groups=[])
+    assert same == user
+    (email, name, verified, created_after, updated_after), = await rows(server, """
+        SELECT email, name, email_verified, created_at, updated_at FROM user_account
+        WHERE mrn = :u""", u=user)
+    assert (email, name, bool(verified)) == (new_email.casefold(), "New Name", False)
+    assert created_after == created
+    assert updated_after > updated_before
+
+
 @pytest.fixture(scope="module")
 def other_provider() -> Provider:
     """A second, independent identity provider (another issuer)."""
