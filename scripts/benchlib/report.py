@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-ORDER = ["a", "b", "c", "d", "e", "f", "b_mappings_x10"]
+ORDER = ["a", "b", "c", "d", "e", "f", "b_before_growth", "b_mappings_x10"]
 
 
 def _ms(v: float) -> str:

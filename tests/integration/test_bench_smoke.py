@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRE = os.environ.get("TEAMCLAIMS_REQUIRE_BENCH") == "1"
-SCENARIOS = ["a", "b", "c", "d", "e", "f", "b_mappings_x10"]
+SCENARIOS = ["a", "b", "c", "d", "e", "f", "b_before_growth", "b_mappings_x10"]
 
 
 def _missing() -> list[str]:
@@ -63,6 +63,9 @@ def test_bench_runs_every_scenario_on_a_tiny_seed(tmp_path: Path) -> None:
     moved = results["scenarios"]["d"]["membership_changes"]
     assert moved["add"] > 0 and moved["remove"] > 0
     assert results["mappings_growth"]["mappings_after"] == 10 * 40
+    # The growth is judged against (b) run again on the same users just before it.
+    assert results["mappings_growth"]["rps_before"] == \
+        results["scenarios"]["b_before_growth"]["rps"]
     sql = [v for k, v in results["sql_report"].items() if k not in ("file", "statement_costs")]
     assert len(sql) == 2 and all(r["statements"] for r in sql)
     costs = results["sql_report"]["statement_costs"]
