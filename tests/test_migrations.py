@@ -1,7 +1,6 @@
 """The Alembic migrations produce exactly the schema the SQLModel tables describe."""
 
 import asyncio
-import os
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,9 +10,11 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401
 from app.migrate import head_revision, upgrade
-from tests.integration.harness import create_postgres_database, drop_postgres_database
-
-PG_URL = os.environ.get("TEAMCLAIMS_TEST_POSTGRES_URL")
+from tests.integration.harness import (
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_url_or_skip,
+)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -22,11 +23,7 @@ async def test_migrations_match_the_models(backend, tmp_path) -> None:
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path}/m.db"
     else:
-        if not PG_URL:
-            if os.environ.get("TEAMCLAIMS_REQUIRE_POSTGRES") == "1":
-                pytest.fail("TEAMCLAIMS_TEST_POSTGRES_URL is not set but PostgreSQL is required")
-            pytest.skip("PostgreSQL tests skipped: TEAMCLAIMS_TEST_POSTGRES_URL is not set")
-        url, dropped = await create_postgres_database(PG_URL)
+        url, dropped = await create_postgres_database(postgres_url_or_skip())
     try:
         await asyncio.to_thread(upgrade, url)
         await asyncio.to_thread(upgrade, url)  # a second run is a no-op
@@ -41,4 +38,4 @@ async def test_migrations_match_the_models(backend, tmp_path) -> None:
         assert revision == head_revision()
     finally:
         if dropped:
-            await drop_postgres_database(PG_URL, dropped)
+            await drop_postgres_database(postgres_url_or_skip(), dropped)

@@ -37,6 +37,19 @@ def run_cli(database_url: str, *args: str) -> str:
     return out.stdout
 
 
+def postgres_url_or_skip() -> str:
+    """TEAMCLAIMS_TEST_POSTGRES_URL; without it the test is skipped, or fails when
+    TEAMCLAIMS_REQUIRE_POSTGRES=1 (CI)."""
+    import pytest
+
+    url = os.environ.get("TEAMCLAIMS_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("TEAMCLAIMS_REQUIRE_POSTGRES") == "1":
+            pytest.fail("TEAMCLAIMS_TEST_POSTGRES_URL is not set but PostgreSQL is required")
+        pytest.skip("PostgreSQL tests skipped: TEAMCLAIMS_TEST_POSTGRES_URL is not set")
+    return url
+
+
 async def create_postgres_database(admin_url: str) -> tuple[str, str]:
     """Create a fresh database on the server of ``admin_url``; return (url, name)."""
     name = f"teamclaims_test_{secrets.token_hex(4)}"

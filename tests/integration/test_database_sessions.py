@@ -4,7 +4,6 @@ connections are pinged only after they have been idle (a dead one is replaced be
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 from sqlalchemy import insert, select, text, update
@@ -12,9 +11,12 @@ from sqlalchemy import insert, select, text, update
 from app.db import Database, WriteInReadSession
 from app.migrate import upgrade
 from models import Scope
-from tests.integration.harness import create_postgres_database, drop_postgres_database
+from tests.integration.harness import (
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_url_or_skip,
+)
 
-PG_URL = os.environ.get("TEAMCLAIMS_TEST_POSTGRES_URL")
 ORG = "//captain.api.mondoo.app/organizations/dbtest"
 
 
@@ -24,11 +26,7 @@ async def url(request, tmp_path_factory):
     if request.param == "sqlite":
         value = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db')}/t.db"
     else:
-        if not PG_URL:
-            if os.environ.get("TEAMCLAIMS_REQUIRE_POSTGRES") == "1":
-                pytest.fail("TEAMCLAIMS_TEST_POSTGRES_URL is not set but PostgreSQL is required")
-            pytest.skip("PostgreSQL tests skipped: TEAMCLAIMS_TEST_POSTGRES_URL is not set")
-        value, dropped = await create_postgres_database(PG_URL)
+        value, dropped = await create_postgres_database(postgres_url_or_skip())
     await asyncio.to_thread(upgrade, value)
     db = Database(value)
     async with db.transaction() as s:
@@ -37,7 +35,7 @@ async def url(request, tmp_path_factory):
     await db.dispose()
     yield value
     if dropped:
-        await drop_postgres_database(PG_URL, dropped)
+        await drop_postgres_database(postgres_url_or_skip(), dropped)
 
 
 async def scope_name(db: Database) -> str:
@@ -45,69 +43,59 @@ async def scope_name(db: Database) -> str:
         return (await s.execute(select(Scope.name).where(Scope.mrn == ORG))).scalar_one()
 
 
-async def test_read_sees_committed_data(url: str):
-    db = Database(url)
-    try:
-        assert await scope_name(db) == "Before"
-        async with db.transaction() as s:
-            await s.execute(update(Scope).where(Scope.mrn == ORG).values(name="After"))
-        assert await scope_name(db) == "After"
-        async with db.transaction() as s:
-            await s.execute(update(Scope).where(Scope.mrn == ORG).values(name="Before"))
-    finally:
-        await db.dispose()
+@pytest.fixture
+async def db(url: str):
+    database = Database(url)
+    yield database
+    await database.dispose()
 
 
-async def test_read_refuses_statements_that_write(url: str):
-    db = Database(url)
-    try:
-        with pytest.raises(WriteInReadSession):
-            async with db.read() as s:
-                await s.execute(update(Scope).where(Scope.mrn == ORG).values(name="Written"))
-        assert await scope_name(db) == "Before"
-    finally:
-        await db.dispose()
+async def test_read_sees_committed_data(db: Database):
+    assert await scope_name(db) == "Before"
+    async with db.transaction() as s:
+        await s.execute(update(Scope).where(Scope.mrn == ORG).values(name="After"))
+    assert await scope_name(db) == "After"
+    async with db.transaction() as s:
+        await s.execute(update(Scope).where(Scope.mrn == ORG).values(name="Before"))
 
 
-async def test_read_refuses_textual_writes_and_allows_textual_reads(url: str):
-    db = Database(url)
-    try:
-        with pytest.raises(WriteInReadSession):
-            async with db.read() as s:
-                await s.execute(text("UPDATE scope SET name = 'Written' WHERE mrn = :m"),
-                                {"m": ORG})
+async def _orm_update(s) -> None:
+    await s.execute(update(Scope).where(Scope.mrn == ORG).values(name="Written"))
+
+
+async def _text_update(s) -> None:
+    await s.execute(text("UPDATE scope SET name = 'Written' WHERE mrn = :m"), {"m": ORG})
+
+
+async def _flush_object(s) -> None:
+    scope = await s.get(Scope, ORG)
+    scope.name = "Written"
+    await s.flush()
+
+
+@pytest.mark.parametrize("write", [_orm_update, _text_update, _flush_object],
+                         ids=["update statement", "textual update", "flushed object"])
+async def test_read_refuses_to_write(db: Database, write):
+    with pytest.raises(WriteInReadSession):
         async with db.read() as s:
-            got = (await s.execute(text("  select name from scope where mrn = :m"),
-                                   {"m": ORG})).scalar_one()
-            with_cte = (await s.execute(text(
-                "WITH s AS (SELECT name FROM scope WHERE mrn = :m) SELECT name FROM s"),
-                {"m": ORG})).scalar_one()
-        assert got == with_cte == "Before"
-    finally:
-        await db.dispose()
+            await write(s)
+    assert await scope_name(db) == "Before"
 
 
-async def test_read_refuses_to_flush_objects(url: str):
-    db = Database(url)
-    try:
-        with pytest.raises(WriteInReadSession):
-            async with db.read() as s:
-                scope = await s.get(Scope, ORG)
-                scope.name = "Written"
-                await s.flush()
-        assert await scope_name(db) == "Before"
-    finally:
-        await db.dispose()
+async def test_read_allows_textual_reads(db: Database):
+    async with db.read() as s:
+        got = (await s.execute(text("  select name from scope where mrn = :m"),
+                               {"m": ORG})).scalar_one()
+        with_cte = (await s.execute(text(
+            "WITH s AS (SELECT name FROM scope WHERE mrn = :m) SELECT name FROM s"),
+            {"m": ORG})).scalar_one()
+    assert got == with_cte == "Before"
 
 
 @pytest.fixture
 def postgres_url() -> str:
     """The test server's own database: these tests only ask the server about connections."""
-    if not PG_URL:
-        if os.environ.get("TEAMCLAIMS_REQUIRE_POSTGRES") == "1":
-            pytest.fail("TEAMCLAIMS_TEST_POSTGRES_URL is not set but PostgreSQL is required")
-        pytest.skip("PostgreSQL tests skipped: TEAMCLAIMS_TEST_POSTGRES_URL is not set")
-    return PG_URL
+    return postgres_url_or_skip()
 
 
 async def test_read_opens_no_transaction_on_postgresql(postgres_url: str):
@@ -146,7 +134,7 @@ async def backend_pid(db: Database) -> int:
 
 
 async def terminate(pid: int) -> None:
-    admin = Database(PG_URL)
+    admin = Database(postgres_url_or_skip())
     try:
         async with admin.transaction() as s:
             await s.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
