@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-from sqlalchemy import TextClause, event
+from sqlalchemy import event
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from app.driver import DriverConnection, PostgresBackend, SQLiteBackend
+from app.driver import WriteInReadSession as WriteInReadSession
 from app.errors import AlreadyExists, InvalidArgument, NotFound
+
+#: SQLite connections that serve reads beside the writer (WAL), each with its own thread.
+SQLITE_READERS = 4
 
 
 def is_sqlite(url: str) -> bool:
@@ -85,85 +90,73 @@ def _ping_idle_connections(engine: AsyncEngine, after: float) -> None:
 
 
 class Database:
-    """An engine and its session factory. One per process."""
+    """An engine and its session factory for transactions, and the driver's own connections for
+    reads and plain-statement transactions (``app.driver``). One per process."""
 
     def __init__(self, url: str, *, pool_size: int = 10,
                  ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, ping_after_idle=ping_after_idle)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # Reads outside a transaction: on PostgreSQL no BEGIN and COMMIT round trips (SQLite
-        # begins a transaction only when a statement writes, so the same engine serves).
-        readers = self.engine
-        if not is_sqlite(url):
-            readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self.readers = async_sessionmaker(readers, expire_on_commit=False,
-                                          info={READ_ONLY: True})
+        # SQLite: this process's transactions, through SQLAlchemy or the driver, one at a time.
+        self._sqlite_writes = asyncio.Lock() if is_sqlite(url) else None
+        self.driver: PostgresBackend | SQLiteBackend
+        if self._sqlite_writes is not None:
+            self.driver = SQLiteBackend(url, self.engine.dialect, readers=SQLITE_READERS,
+                                        write_lock=self._sqlite_writes)
+        else:
+            self.driver = PostgresBackend(url, self.engine.dialect, pool_size=pool_size,
+                                          ping_after_idle=ping_after_idle)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back on any exception."""
         with _values_refused_as_input_errors():
-            async with self.sessions() as session, session.begin():
+            async with self._sqlite_write_turn(), self.sessions() as session, session.begin():
                 yield session
 
     @asynccontextmanager
-    async def statements(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction on a plain connection, for work done with statements alone (no ORM
-        objects): the sign-in path, where the session's per-statement bookkeeping would cost
-        more than the statements themselves."""
-        with _values_refused_as_input_errors():
-            async with self.engine.begin() as conn:
-                yield conn
+    async def _sqlite_write_turn(self) -> AsyncIterator[None]:
+        if self._sqlite_writes is None:
+            yield
+            return
+        async with self._sqlite_writes:
+            yield
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """Reads that need no transaction: each statement sees what was committed when it
-        started, as in a READ COMMITTED transaction, without BEGIN and COMMIT. A session from
-        here refuses to write (``WriteInReadSession``)."""
+    async def statements(self) -> AsyncIterator[DriverConnection]:
+        """One transaction on the driver's own connection, for work done with statements alone
+        (no ORM objects): the sign-in path, where SQLAlchemy's connection and session would
+        cost more than the statements themselves."""
         with _values_refused_as_input_errors():
-            async with self.readers() as session:
-                yield session
+            async with self.driver.transaction() as raw:
+                yield DriverConnection(self.driver, raw, read_only=False)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[DriverConnection]:
+        """Reads that need no transaction, on the driver's own connection: each statement sees
+        what was committed when it started, as in a READ COMMITTED transaction, without BEGIN
+        and COMMIT. It refuses to write (``WriteInReadSession``); ORM entities come back as
+        read-only records."""
+        with _values_refused_as_input_errors():
+            async with self.driver.connection() as raw:
+                yield DriverConnection(self.driver, raw, read_only=True)
 
     async def dispose(self) -> None:
+        await self.driver.close()
         await self.engine.dispose()
 
 
-#: What runs statements: an ORM session, or a plain connection (``Database.statements``).
-Executor = AsyncSession | AsyncConnection
+#: What runs statements: an ORM session, or the driver's own connection (``Database.read``,
+#: ``Database.statements``).
+Executor = AsyncSession | DriverConnection
 
 
 def dialect_name(executor: Executor) -> str:
     """``postgresql`` or ``sqlite``."""
-    if isinstance(executor, AsyncConnection):
+    if isinstance(executor, DriverConnection):
         return executor.dialect.name
     return executor.bind.dialect.name
-
-
-#: The ``info`` key of sessions from ``Database.read``.
-READ_ONLY = "teamclaims.read_only"
-
-
-class WriteInReadSession(RuntimeError):
-    """A programming error: something tried to write through ``Database.read``."""
-
-
-@event.listens_for(AsyncSession.sync_session_class, "do_orm_execute")
-def _refuse_writes_in_reads(state) -> None:
-    if not state.session.info.get(READ_ONLY):
-        return
-    statement = state.statement
-    if state.is_insert or state.is_update or state.is_delete or (
-        isinstance(statement, TextClause)
-        and not statement.text.lstrip().upper().startswith(("SELECT", "WITH"))
-    ):
-        raise WriteInReadSession("Database.read() is for reads; use Database.transaction()")
-
-
-@event.listens_for(AsyncSession.sync_session_class, "before_flush")
-def _refuse_flush_in_reads(session, _context, _instances) -> None:
-    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
-        raise WriteInReadSession("Database.read() is for reads; use Database.transaction()")
 
 
 @contextmanager

@@ -1,6 +1,8 @@
 """Where a sign-in's database time goes: sequential sign-ins run in this process through the
-app's own ``sign_in`` (no HTTP, no concurrency), with every SQL statement timed by SQLAlchemy
-events, and the plan of the slowest query (EXPLAIN ANALYZE / EXPLAIN QUERY PLAN)."""
+app's own ``sign_in`` (no HTTP, no concurrency), with every SQL statement timed (the driver's
+``on_statement`` hook for the statements the sign-in runs on the driver, SQLAlchemy's cursor
+events for any that go through its engine), and the plan of the slowest query (EXPLAIN ANALYZE /
+EXPLAIN QUERY PLAN)."""
 
 from __future__ import annotations
 
@@ -24,11 +26,15 @@ async def _sign_ins(db, prime: list[str], tokens: list[str]) -> tuple[float, dic
     def before(conn, _cursor, _statement, _params, _context, _many) -> None:
         conn.info["bench_t"] = time.perf_counter()
 
-    def after(conn, _cursor, statement, params, _context, _many) -> None:
+    def record(statement: str, params: Any, seconds: float) -> None:
         s = stats[" ".join(statement.split())[:160]]
         s[0] += 1
-        s[1] += time.perf_counter() - conn.info.pop("bench_t", time.perf_counter())
+        s[1] += seconds
         s[2], s[3] = statement, params
+
+    def after(conn, _cursor, statement, params, _context, _many) -> None:
+        record(statement, params, time.perf_counter() - conn.info.pop("bench_t",
+                                                                      time.perf_counter()))
 
     ring = KeyRing(db)
     await ring.load()
@@ -38,23 +44,33 @@ async def _sign_ins(db, prime: list[str], tokens: list[str]) -> tuple[float, dic
             await sign_in(db, keys, ring, token=token, issuer="bench", ttl=900)
         event.listen(engine, "before_cursor_execute", before)
         event.listen(engine, "after_cursor_execute", after)
+        db.driver.on_statement = record
         try:
             started = time.perf_counter()
             for token in tokens:
                 await sign_in(db, keys, ring, token=token, issuer="bench", ttl=900)
             elapsed = time.perf_counter() - started
         finally:
+            db.driver.on_statement = None
             event.remove(engine, "before_cursor_execute", before)
             event.remove(engine, "after_cursor_execute", after)
     return elapsed, stats
 
 
+class _RollBack(Exception):
+    pass
+
+
 async def _plan(db, statement: str, params: Any) -> list[str]:
     explain = "EXPLAIN ANALYZE " if db.engine.dialect.name == "postgresql" else \
         "EXPLAIN QUERY PLAN "
-    async with db.engine.connect() as conn:
-        rows = (await conn.exec_driver_sql(explain + statement, params)).all()
-        await conn.rollback()
+    # In a transaction that is rolled back: EXPLAIN ANALYZE runs the statement.
+    try:
+        async with db.statements() as conn:
+            rows = (await conn.exec_driver_sql(explain + statement, params)).all()
+            raise _RollBack
+    except _RollBack:
+        pass
     lines = [" | ".join(str(c) for c in row) for row in rows]
     # A plan over hundreds of OR'ed index probes: keep its shape and its timings.
     if len(lines) > 24:
@@ -72,8 +88,9 @@ async def _per_call_us(n: int, call) -> float:
 
 async def statement_costs(db, n: int = 2000) -> dict[str, float]:
     """What one statement costs through each layer (a one-row primary-key lookup, run
-    sequentially): the ORM session, a plain connection, the driver itself; and what opening a
-    session or a transaction around one statement adds."""
+    sequentially): SQLAlchemy's ORM session and connection, teamclaims' driver connection
+    (``app.driver``), the driver itself; and what a read (``Database.read``), a plain-statement
+    transaction (``Database.statements``) or an ORM transaction around one statement cost."""
     from sqlalchemy import bindparam, select
 
     from models import Scope
@@ -86,6 +103,11 @@ async def statement_costs(db, n: int = 2000) -> dict[str, float]:
             n, lambda: session.execute(stmt, params))
         conn = await session.connection()
         out["connection_execute_us"] = await _per_call_us(n, lambda: conn.execute(stmt, params))
+    async with db.read() as reader:
+        out["driver_connection_execute_us"] = await _per_call_us(
+            n, lambda: reader.execute(stmt, params))
+    async with db.transaction() as session:
+        conn = await session.connection()
         raw = (await conn.get_raw_connection()).driver_connection
         if db.engine.dialect.name == "postgresql":
             out["driver_us"] = await _per_call_us(n, lambda: raw.fetchrow(
@@ -106,7 +128,12 @@ async def statement_costs(db, n: int = 2000) -> dict[str, float]:
         async with db.transaction() as s:
             await s.execute(stmt, params)
 
+    async def in_statements() -> None:
+        async with db.statements() as s:
+            await s.execute(stmt, params)
+
     out["read_session_with_one_statement_us"] = await _per_call_us(n // 4, in_read)
+    out["statements_with_one_statement_us"] = await _per_call_us(n // 4, in_statements)
     out["transaction_with_one_statement_us"] = await _per_call_us(n // 4, in_transaction)
     return out
 
@@ -156,11 +183,13 @@ def render(result: dict) -> str:
         lines.append("")
     if costs:
         lines += ["one statement (a primary-key lookup), sequential, microseconds of wall time:",
-                  f"    through the ORM session      {costs['orm_session_execute_us']:8.1f}",
-                  f"    through a plain connection   {costs['connection_execute_us']:8.1f}",
-                  f"    through the driver itself    {costs['driver_us']:8.1f}",
-                  f"    read session + 1 statement   {costs['read_session_with_one_statement_us']:8.1f}",
-                  f"    transaction + 1 statement    {costs['transaction_with_one_statement_us']:8.1f}",
+                  f"    through the ORM session                    {costs['orm_session_execute_us']:8.1f}",
+                  f"    through a SQLAlchemy connection            {costs['connection_execute_us']:8.1f}",
+                  f"    through teamclaims' driver connection      {costs['driver_connection_execute_us']:8.1f}",
+                  f"    through the driver itself                  {costs['driver_us']:8.1f}",
+                  f"    Database.read + 1 statement                {costs['read_session_with_one_statement_us']:8.1f}",
+                  f"    Database.statements (transaction) + 1      {costs['statements_with_one_statement_us']:8.1f}",
+                  f"    Database.transaction (ORM) + 1 statement   {costs['transaction_with_one_statement_us']:8.1f}",
                   ""]
     return "\n".join(lines)
 

@@ -69,8 +69,10 @@ def test_bench_runs_every_scenario_on_a_tiny_seed(tmp_path: Path) -> None:
     sql = [v for k, v in results["sql_report"].items() if k not in ("file", "statement_costs")]
     assert len(sql) == 2 and all(r["statements"] for r in sql)
     costs = results["sql_report"]["statement_costs"]
-    assert set(costs) == {"orm_session_execute_us", "connection_execute_us", "driver_us",
+    assert set(costs) == {"orm_session_execute_us", "connection_execute_us",
+                          "driver_connection_execute_us", "driver_us",
                           "read_session_with_one_statement_us",
+                          "statements_with_one_statement_us",
                           "transaction_with_one_statement_us"}
     assert all(v > 0 for v in costs.values()), costs
     assert "| (a) floor" in proc.stdout and "requests/s" in proc.stdout
