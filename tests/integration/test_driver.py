@@ -311,3 +311,39 @@ async def test_postgres_an_idle_connection_found_dead_by_the_ping_is_replaced(pg
         assert len(pinged) == 1 and after != before
     finally:
         await db.dispose()
+
+
+async def test_postgres_at_most_pool_size_connections_and_every_caller_served(pg: str):
+    db = Database(pg, pool_size=2)
+
+    async def slow_pid() -> int:
+        async with db.read() as r:
+            return (await r.execute(text("SELECT pg_backend_pid() FROM pg_sleep(0.05)"))
+                    ).scalar_one()
+
+    try:
+        pids = await asyncio.gather(*[slow_pid() for _ in range(8)])
+        assert len(pids) == 8 and len(set(pids)) <= 2
+    finally:
+        await db.dispose()
+
+
+async def test_postgres_a_read_cancelled_mid_statement_leaves_no_broken_connection(pg: str):
+    db = Database(pg, pool_size=1)
+
+    async def sleep_long() -> None:
+        async with db.read() as r:
+            await r.execute(text("SELECT pg_sleep(5)"))
+
+    try:
+        before = await _read_pid(db)
+        task = asyncio.create_task(sleep_long())
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with asyncio.timeout(3):
+            after = await _read_pid(db)  # a new connection: the cancelled one was closed
+        assert after != before
+    finally:
+        await db.dispose()
