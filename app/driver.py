@@ -400,9 +400,31 @@ _BY_PRIMARY_KEY: dict[type, Any] = {}
 class _Backend:
     dialect: Dialect
     compiler: Compiler
+    #: The connections reads take (``connection``).
+    pool: Connections
     #: Called with (SQL, parameters, seconds) after every statement run through
     #: ``DriverConnection.execute`` (the benchmark's SQL report times them this way).
     on_statement: Callable[[str, Any, float], None] | None = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        """A pooled connection, returned when the block ends (closed instead if the block was
+        cancelled mid-statement: its state is then unknown)."""
+        conn, idle = await self.pool.acquire()
+        conn = await self.usable(conn, idle)
+        reuse = False
+        try:
+            yield conn
+            reuse = True
+        except Exception:
+            reuse = True  # the statement finished (with an error): the connection is idle
+            raise
+        finally:
+            self.pool.release(conn, reuse=reuse)
+
+    async def usable(self, conn: Any, idle_seconds: float) -> Any:
+        """The connection to use in place of one just taken from the pool."""
+        return conn
 
     async def fetch(self, raw: Any, sql: str, args: list[Any]
                     ) -> tuple[list[Sequence[Any]], Sequence[str]]:
@@ -433,29 +455,20 @@ class PostgresBackend(_Backend):
         self.pool = Connections(lambda: asyncpg.connect(dsn), pool_size)
         self.ping_after_idle = ping_after_idle
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
-        pool = self.pool
-        conn, idle = await pool.acquire()
-        reuse = False
+    async def usable(self, conn: Any, idle_seconds: float) -> Any:
+        if idle_seconds <= self.ping_after_idle:
+            return conn
         try:
-            if idle > self.ping_after_idle:
-                try:
-                    await self.ping(conn)
-                except _PG_ERRORS:
-                    if not conn.is_closed():
-                        raise
-                    pool.expire()  # the server went away: replace them all
-                    pool.release(conn, reuse=False)
-                    conn, _ = await pool.acquire()
-            yield conn
-            reuse = True
-        except Exception:
-            reuse = True  # the statement finished (with an error): the connection is idle
-            raise
-        finally:
-            # Cancelled mid-statement, the connection's state is unknown: it is closed.
-            pool.release(conn, reuse=reuse)
+            await self.ping(conn)
+            return conn
+        except _PG_ERRORS:
+            if not conn.is_closed():
+                self.pool.release(conn, reuse=False)
+                raise
+        self.pool.expire()  # the server went away: replace them all
+        self.pool.release(conn, reuse=False)
+        conn, _ = await self.pool.acquire()
+        return conn
 
     @staticmethod
     async def ping(conn: Any) -> None:
@@ -604,6 +617,7 @@ class _SQLiteConnection:
     def __init__(self) -> None:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="teamclaims-sqlite")
         self.conn: sqlite3.Connection | None = None
+        self._closed = False
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
@@ -614,8 +628,22 @@ class _SQLiteConnection:
         made.conn = await made.call(_connect, path, query_only)
         return made
 
+    def is_closed(self) -> bool:
+        return self._closed
+
+    def is_in_transaction(self) -> bool:
+        return self.conn is not None and self.conn.in_transaction
+
+    def terminate(self) -> None:
+        """Close it after whatever its thread still runs."""
+        if not self._closed and self.conn is not None:
+            self._closed = True
+            self._thread.submit(self.conn.close)
+        self._thread.shutdown(wait=False)
+
     async def close(self) -> None:
-        if self.conn is not None:
+        if not self._closed and self.conn is not None:
+            self._closed = True
             await self.call(self.conn.close)
         self._thread.shutdown(wait=False)
 
@@ -662,39 +690,17 @@ class SQLiteBackend(_Backend):
         if not database or database == ":memory:":
             raise ValueError("an in-memory SQLite database cannot be shared by connections: "
                              "name a file")
-        self.path = str(Path(database))
+        path = str(Path(database))
         self.write_lock = write_lock
-        self._readers: asyncio.Queue[_SQLiteConnection] = asyncio.Queue()
-        self._opened_readers = 0
-        self._max_readers = readers
+        self.pool = Connections(lambda: _SQLiteConnection.open(path, query_only=True), readers)
+        self._open_writer = lambda: _SQLiteConnection.open(path, query_only=False)
         self._writer: _SQLiteConnection | None = None
-        self._all: list[_SQLiteConnection] = []
-
-    async def _open(self, *, query_only: bool) -> _SQLiteConnection:
-        conn = await _SQLiteConnection.open(self.path, query_only=query_only)
-        self._all.append(conn)
-        return conn
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[_SQLiteConnection]:
-        if self._readers.empty() and self._opened_readers < self._max_readers:
-            self._opened_readers += 1
-            try:
-                self._readers.put_nowait(await self._open(query_only=True))
-            except BaseException:
-                self._opened_readers -= 1
-                raise
-        conn = await self._readers.get()
-        try:
-            yield conn
-        finally:
-            self._readers.put_nowait(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SQLiteConnection]:
         async with self.write_lock:
-            if self._writer is None:
-                self._writer = await self._open(query_only=False)
+            if self._writer is None or self._writer.is_closed():
+                self._writer = await self._open_writer()
             writer = self._writer
             await self.run(writer, "BEGIN IMMEDIATE", [])
             try:
@@ -724,9 +730,7 @@ class SQLiteBackend(_Backend):
             raise _as_sqlalchemy_error(exc, sql) from exc
 
     async def close(self) -> None:
-        for conn in self._all:
-            await conn.close()
-        self._all.clear()
-        self._writer = None
-        self._readers = asyncio.Queue()
-        self._opened_readers = 0
+        await self.pool.close()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
