@@ -39,9 +39,9 @@ PING_AFTER_IDLE_SECONDS = 5.0
 def make_engine(url: str, *, pool_size: int = 10,
                 ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> AsyncEngine:
     if is_sqlite(url):
-        # One connection per process: SQLite serialises writers anyway, and a single
-        # connection (with WAL) avoids the lock-contention tails of a pool. It also
-        # makes every transaction of this process run one after the other.
+        # One connection for the ORM transactions: SQLite serialises writers anyway. Reads run
+        # on the driver's connections beside it (WAL); sign-ins on the driver's writer, which
+        # takes turns with this one by Database's lock, so no writer waits on SQLite's own lock.
         engine = create_async_engine(
             url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=60
         )
@@ -197,7 +197,7 @@ async def advisory_lock(session: Executor, key: str, *, shared: tuple[str, ...] 
     take the ``shared`` keys in shared mode (held alongside others' shared holds, excluded by an
     exclusive one). One statement.
 
-    SQLite needs nothing: one connection per process runs transactions one at a time.
+    SQLite needs nothing: the transactions of a process run one at a time (Database's lock).
     """
     if dialect_name(session) == "postgresql":
         from sqlalchemy import text

@@ -50,6 +50,16 @@ def postgres_url_or_skip() -> str:
     return url
 
 
+async def terminate_backend(pid: int) -> None:
+    """End a PostgreSQL server process (a connection), as a restart or an admin would."""
+    admin = Database(postgres_url_or_skip())
+    try:
+        async with admin.read() as r:
+            await r.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()
+
+
 async def create_postgres_database(admin_url: str) -> tuple[str, str]:
     """Create a fresh database on the server of ``admin_url``; return (url, name)."""
     name = f"teamclaims_test_{secrets.token_hex(4)}"

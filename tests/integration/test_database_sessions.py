@@ -15,6 +15,7 @@ from tests.integration.harness import (
     create_postgres_database,
     drop_postgres_database,
     postgres_url_or_skip,
+    terminate_backend,
 )
 
 ORG = "//captain.api.mondoo.app/organizations/dbtest"
@@ -133,15 +134,6 @@ async def backend_pid(db: Database) -> int:
         return (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one()
 
 
-async def terminate(pid: int) -> None:
-    admin = Database(postgres_url_or_skip())
-    try:
-        async with admin.transaction() as s:
-            await s.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        await admin.dispose()
-
-
 async def test_a_connection_used_moments_ago_is_not_pinged(postgres_url: str, monkeypatch):
     db = Database(postgres_url, pool_size=1, ping_after_idle=60)
     pings = count_pings(db, monkeypatch)
@@ -159,7 +151,7 @@ async def test_an_idle_connection_is_pinged_and_a_dead_one_replaced(postgres_url
     pings = count_pings(db, monkeypatch)
     try:
         before = await backend_pid(db)
-        await terminate(before)
+        await terminate_backend(before)
         await asyncio.sleep(0.1)
         # The pooled connection is dead: the ping finds out and the pool connects anew, so
         # the request itself succeeds.
@@ -176,7 +168,7 @@ async def test_without_idle_time_a_dead_connection_fails_once_then_recovers(post
     db = Database(postgres_url, pool_size=1, ping_after_idle=3600)
     try:
         before = await backend_pid(db)
-        await terminate(before)
+        await terminate_backend(before)
         await asyncio.sleep(0.1)
         with pytest.raises(Exception):  # noqa: B017 - the driver's disconnect error
             await backend_pid(db)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-import app.driver
+import app.driver.compiler
 from app.db import (
     Database,
     WriteInReadSession,
@@ -26,6 +26,7 @@ from tests.integration.harness import (
     create_postgres_database,
     drop_postgres_database,
     postgres_url_or_skip,
+    terminate_backend,
 )
 
 ORG = "//captain.api.mondoo.app/organizations/drv"
@@ -114,8 +115,8 @@ async def test_in_lists_given_in_the_statement_or_as_a_parameter(db: Database):
 
 async def test_a_statement_built_per_call_compiles_once_per_shape(db: Database, monkeypatch):
     compiled = []
-    original = app.driver._compile
-    monkeypatch.setattr(app.driver, "_compile",
+    original = app.driver.compiler._compile
+    monkeypatch.setattr(app.driver.compiler, "_compile",
                         lambda *a, **k: compiled.append(a[0]) or original(*a, **k))
     names = []
     async with db.read() as r:
@@ -231,15 +232,6 @@ async def _read_pid(db: Database) -> int:
         return (await r.execute(text("SELECT pg_backend_pid()"))).scalar_one()
 
 
-async def _terminate(pid: int) -> None:
-    admin = Database(postgres_url_or_skip())
-    try:
-        async with admin.read() as r:
-            await r.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        await admin.dispose()
-
-
 async def test_postgres_a_value_the_database_refuses_is_invalid_argument(pg: str):
     db = Database(pg)
     try:
@@ -281,7 +273,7 @@ async def test_postgres_a_connection_the_server_closed_is_replaced_before_use(pg
     pings = count_pings(db, monkeypatch)
     try:
         before = await _read_pid(db)
-        await _terminate(before)
+        await terminate_backend(before)
         await asyncio.sleep(0.1)
         assert await _read_pid(db) != before
         assert pings[0] == 0

@@ -131,8 +131,8 @@ async def sync_in(s, user_mrn: str, org_mrn: str, pairs: set[tuple[str, str]]) -
 def require_postgres(server: Server) -> None:
     if server.backend != "postgres":
         pytest.skip("advisory locks exist only on PostgreSQL: on SQLite advisory_lock() is a "
-                    "no-op because one connection per process already runs transactions one at "
-                    "a time, so there is no concurrent waiter to observe")
+                    "no-op because a process's transactions already run one at a time, so "
+                    "there is no concurrent waiter to observe")
 
 
 async def advisory_waiters(server: Server) -> int:

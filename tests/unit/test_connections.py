@@ -1,4 +1,4 @@
-"""app.driver.Connections, the PostgreSQL connection pool, with stand-in connections: bounded,
+"""app.driver.Connections, the pool of the driver's connections, with stand-in connections: bounded,
 fair to waiters, never hands out a connection in doubt or from before ``expire()``."""
 
 from __future__ import annotations
