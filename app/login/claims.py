@@ -33,10 +33,11 @@ class ClaimValues:
     groups_present: bool
 
     def as_dict(self) -> dict[str, list[str]]:
+        """Claim -> its values, both sorted (the document stored of a sign-in)."""
         out: dict[str, list[str]] = {}
-        for claim, value in sorted(self.pairs):
+        for claim, value in self.pairs:
             out.setdefault(claim, []).append(value)
-        return out
+        return {claim: sorted(out[claim]) for claim in sorted(out)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, list[str]]) -> ClaimValues:
@@ -79,24 +80,36 @@ def refuse_overage(claims: Mapping[str, Any], groups_claim: str) -> None:
         )
 
 
+def _readable(values: list[str]) -> list[str]:
+    """The values a mapping can match: not empty, not too long, no control characters."""
+    if has_control_characters("".join(values)):  # rare: find which, one by one
+        return [v for v in values
+                if 0 < len(v) <= MAX_VALUE_LENGTH and not has_control_characters(v)]
+    return [v for v in values if 0 < len(v) <= MAX_VALUE_LENGTH]
+
+
 def extract(claims: Mapping[str, Any], groups_claim: str) -> ClaimValues:
     pairs: set[tuple[str, str]] = set()
 
     def add(claim: str, values: list[str]) -> None:
+        room = MAX_VALUES - len(pairs)
+        if len(values) <= room:  # all fit, duplicates or not
+            pairs.update((claim, v) for v in values)
+            return
         for v in values:
             if len(pairs) >= MAX_VALUES:
                 return
-            if 0 < len(v) <= MAX_VALUE_LENGTH and not has_control_characters(v):
-                pairs.add((claim, v))
+            pairs.add((claim, v))
 
     groups = _strings(claims.get(groups_claim)) if groups_claim in claims else None
+    readable_groups = _readable(groups) if groups is not None else []
     if groups is not None:
-        add(GROUPS, groups)
+        add(GROUPS, readable_groups)
     for name, value in claims.items():
         if name in _TOKEN_CLAIMS or name == groups_claim or not isinstance(name, str):
             continue
         if (values := _strings(value)) is not None:
-            add(name, values)
+            add(name, _readable(values))
     if groups is not None:
-        add(groups_claim, groups)
+        add(groups_claim, readable_groups)
     return ClaimValues(frozenset(pairs), groups is not None)

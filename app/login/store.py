@@ -85,7 +85,7 @@ async def matching_mappings(session: Executor, org_mrn: str, values: ClaimValues
     """Mappings of the organization that the claim values satisfy: one indexed lookup per pair."""
     if not values.pairs:
         return []
-    pairs = sorted(values.pairs)
+    pairs = list(values.pairs)  # in any order: each is one probe
     if dialect_name(session) == "postgresql":
         result = await session.execute(_MATCH_POSTGRESQL, {
             "org": org_mrn, "claims": [c for c, _ in pairs], "values": [v for _, v in pairs]})
