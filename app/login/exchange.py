@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import LOGIN_HOOK, event, record_many
@@ -125,11 +125,21 @@ class SigningIn:
     mrn: str
     email: str
     email_verified: bool
+    #: Whether a pending membership names the email (read with the user: usually none).
+    pending: bool
 
 
 #: The sign-in's statements, built once: it runs them on every sign-in, and plain column
 #: statements skip the ORM's per-object work (identity map, unit of work at flush).
-_FIND_USER = select(User.mrn, User.email, User.name, User.email_verified).where(
+#: Pending memberships by email alone: ix_team_member_pending_email holds only the few pending
+#: rows, so this is one probe (joined to the organization's teams, SQLite without table
+#: statistics would walk all of them instead). The organization is checked on what it finds.
+_PENDING = select(TeamMember.id, TeamMember.team_mrn).where(
+    TeamMember.pending_email == bindparam("email"))
+#: The user, and whether any membership waits for the token's email: the usual answer, no, costs
+#: no round trip of its own.
+_FIND_USER = select(User.mrn, User.email, User.name, User.email_verified,
+                    exists(_PENDING).label("pending")).where(
     User.org_mrn == bindparam("org"), User.issuer == bindparam("issuer"),
     User.subject == bindparam("subject"))
 _UPDATE_USER = update(User).where(User.mrn == bindparam("user")).values(
@@ -137,11 +147,6 @@ _UPDATE_USER = update(User).where(User.mrn == bindparam("user")).values(
     updated_at=bindparam("at"))
 _STORED_CLAIMS = select(LoginClaims.claims).where(LoginClaims.user_mrn == bindparam("user"),
                                                  LoginClaims.org_mrn == bindparam("org"))
-#: Pending memberships by email alone: ix_team_member_pending_email holds only the few pending
-#: rows, so this is one probe (joined to the organization's teams, SQLite without table
-#: statistics would walk all of them instead). The organization is checked on what it finds.
-_PENDING = select(TeamMember.id, TeamMember.team_mrn).where(
-    TeamMember.pending_email == bindparam("email"))
 _TEAMS_IN_ORG = select(Team.mrn).where(Team.mrn.in_(bindparam("teams", expanding=True)),
                                        Team.org_mrn == bindparam("org"))
 
@@ -152,7 +157,7 @@ async def _upsert_user(session: Executor, org_mrn: str, issuer: str,
     email = (_text_claim(claims, "email", 320) or "").casefold()
     name = _text_claim(claims, "name", 200)
     verified = bool(email) and email_verified(claims)
-    key = {"org": org_mrn, "issuer": issuer, "subject": subject}
+    key = {"org": org_mrn, "issuer": issuer, "subject": subject, "email": email}
     # Sign-ins of one identity run one at a time (_lock_identity): look first, insert if new.
     found = (await session.execute(_FIND_USER, key)).first()
     if found is None:
@@ -162,13 +167,13 @@ async def _upsert_user(session: Executor, org_mrn: str, issuer: str,
             "issuer": issuer, "subject": subject, "email_verified": verified, "org_mrn": org_mrn,
         }])
         found = (await session.execute(_FIND_USER, key)).one()
-    mrn, stored_email, stored_name, stored_verified = found
+    mrn, stored_email, stored_name, stored_verified, pending = found
     if (email, name or stored_name, verified) != (stored_email, stored_name, stored_verified):
         # The provider is the source of truth for who the subject is now.
         await session.execute(_UPDATE_USER, {"user": mrn, "email": email,
                                              "name": name or stored_name, "verified": verified,
                                              "at": now()})
-    return SigningIn(mrn, email, verified)
+    return SigningIn(mrn, email, verified, bool(pending) and bool(email))
 
 
 def email_verified(claims: Mapping[str, Any]) -> bool:
@@ -177,9 +182,9 @@ def email_verified(claims: Mapping[str, Any]) -> bool:
 
 async def _claim_pending(session: Executor, user: SigningIn, org_mrn: str) -> None:
     """Pending memberships for this email become the user's, if the provider verified it."""
-    if not user.email or not user.email_verified:
+    if not user.pending or not user.email_verified:
         return
-    pending = (await session.execute(_PENDING, {"email": user.email})).all()  # usually none
+    pending = (await session.execute(_PENDING, {"email": user.email})).all()
     if pending:
         ours = set((await session.execute(_TEAMS_IN_ORG, {
             "teams": [team for _, team in pending], "org": org_mrn})).scalars())

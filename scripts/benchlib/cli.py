@@ -21,9 +21,9 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from benchlib import loadgen, procs, profiling, report
 from benchlib.loadgen import Scenario
@@ -125,6 +125,11 @@ def split(items: list[str], parts: int) -> list[list[str]]:
     return [items[i::parts] for i in range(parts)]
 
 
+def _dsn(url) -> str:
+    """asyncpg's form of a SQLAlchemy URL."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 class Database:
     """A fresh database for this run: a SQLite file or a new database on a PostgreSQL server."""
 
@@ -143,15 +148,19 @@ class Database:
             return
         if not url.startswith("postgresql"):
             raise SystemExit("bench: --database-url must be postgresql+asyncpg://... or sqlite...")
-        parts = urlsplit(url)
-        if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise SystemExit("bench: the bench only talks to loopback addresses")
+        parsed = make_url(url)
+        socket_dir = parsed.query.get("host")
+        if not (parsed.host in ("127.0.0.1", "localhost", "::1")
+                or (parsed.host is None and isinstance(socket_dir, str)
+                    and socket_dir.startswith("/"))):
+            raise SystemExit("bench: the bench only talks to loopback addresses or a Unix "
+                             "socket (?host=/socket/dir)")
         self.backend = "postgresql"
-        self.admin_dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self.admin_dsn = _dsn(parsed)
         self.name = f"teamclaims_bench_{secrets.token_hex(4)}"
-        base = url.rsplit("/", 1)[0]
-        self.url = f"{base}/{self.name}"
-        self.dsn = self.url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        own = parsed.set(database=self.name)
+        self.url = own.render_as_string(hide_password=False)
+        self.dsn = _dsn(own)
 
     async def create(self) -> None:
         if self.backend != "postgresql":

@@ -595,21 +595,24 @@ async def test_pending_email_index_exists(server: Server):
 
 
 async def test_pending_lookup_probes_the_pending_email_index(server: Server):
-    """The sign-in's pending-membership lookup is one probe of the partial index, whatever the
-    number of teams: planned from the statement the sign-in runs (SQLite has no table statistics
-    here, the case where a join to the organization's teams walked every team instead)."""
-    from app.login.exchange import _PENDING
+    """The sign-in's pending-membership lookups are one probe of the partial index, whatever the
+    number of teams: planned from the statements the sign-in runs (SQLite has no table statistics
+    here, the case where a join to the organization's teams walked every team instead). The
+    user lookup asks the same index whether any membership waits for the email."""
+    from app.login.exchange import _FIND_USER, _PENDING
 
-    async with server.db.statements() as conn:
-        compiled = _PENDING.compile(dialect=conn.dialect)
-        sql = str(compiled)
-        if server.backend == "postgres":
-            await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            plan = (await conn.exec_driver_sql("EXPLAIN " + sql, ("x@example.com",))).all()
-        else:
-            plan = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql,
-                                               ("x@example.com",))).all()
-    text_plan = "\n".join(str(r[-1]) for r in plan)
-    assert "ix_team_member_pending_email" in text_plan, text_plan
-    if server.backend == "sqlite":
-        assert "SCAN" not in text_plan, text_plan
+    params = {"email": "x@example.com", "org": "o", "issuer": "i", "subject": "s"}
+    for statement in (_PENDING, _FIND_USER):
+        async with server.db.statements() as conn:
+            compiled = statement.compile(dialect=conn.dialect)
+            args = tuple(params[name] for name in compiled.positiontup)
+            if server.backend == "postgres":
+                await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                plan = (await conn.exec_driver_sql("EXPLAIN " + str(compiled), args)).all()
+            else:
+                plan = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
+                                                   args)).all()
+        text_plan = "\n".join(str(r[-1]) for r in plan)
+        assert "ix_team_member_pending_email" in text_plan, text_plan
+        if server.backend == "sqlite":
+            assert "SCAN" not in text_plan, text_plan
