@@ -6,18 +6,17 @@ decision always reads the bindings as they are at that moment.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import authz
 from app.authz import Action, Grant, Grants, Verdict
+from app.db import Executor
 from app.errors import Forbidden, NotFound
-from app.principals import Principal
+from app.principals import GRANTS, Principal
 from app.roles import CATALOGUE
-from models import RoleBinding, Scope, TeamMember
+from models import Scope
 
 
 def chain_of(scope: Scope) -> tuple[str, ...]:
@@ -33,24 +32,10 @@ async def load_scope(session: AsyncSession, mrn: str) -> Scope | None:
     return await session.get(Scope, mrn)
 
 
-#: Built once (every operation loads the caller's grants): roles bound to the identity, and
-#: to the teams it belongs to.
-_GRANTS = union_all(
-    select(RoleBinding.scope_mrn, RoleBinding.role).where(
-        RoleBinding.identity_mrn == bindparam("identity")),
-    select(RoleBinding.scope_mrn, RoleBinding.role)
-    .join(TeamMember, TeamMember.team_mrn == RoleBinding.identity_mrn)
-    .where(TeamMember.user_mrn == bindparam("identity")),
-)
-
-
 async def load_grants(session: AsyncSession, identity_mrn: str) -> dict[str, frozenset[str]]:
     """Roles bound to an identity and, for a user, to every team it belongs to, by scope."""
-    rows = (await session.execute(_GRANTS, {"identity": identity_mrn})).all()
-    by_scope: dict[str, set[str]] = defaultdict(set)
-    for scope_mrn, role in rows:
-        by_scope[scope_mrn].add(role)
-    return {k: frozenset(v) for k, v in by_scope.items()}
+    rows = (await session.execute(GRANTS, {"identity": identity_mrn})).all()
+    return authz.grants_from(rows)
 
 
 @dataclass
@@ -109,5 +94,11 @@ class Access:
         return home is None or all(home in g.chain for g in wanted)
 
 
-async def access_for(session: AsyncSession, principal: Principal) -> Access:
+async def access_for(session: Executor, principal: Principal) -> Access:
+    """The caller's grants. A read uses those read with the caller's credentials in the same
+    request (the read runs outside a transaction anyway: each statement sees what is committed
+    when it starts); a transaction reads them again, so a change is decided on the bindings as
+    they are inside it."""
+    if principal.grants is not None and getattr(session, "read_only", False):
+        return Access(principal, principal.grants)
     return Access(principal, await load_grants(session, principal.mrn))

@@ -49,6 +49,16 @@ class Verdict(StrEnum):
 Grants = Mapping[str, frozenset[str]]
 
 
+def grants_from(bindings: Iterable[tuple[str | None, str | None]]) -> dict[str, frozenset[str]]:
+    """Grants from (scope MRN, role) rows; rows of None (an outer join that found none) add
+    nothing."""
+    by_scope: dict[str, set[str]] = {}
+    for scope_mrn, role in bindings:
+        if scope_mrn is not None and role is not None:
+            by_scope.setdefault(scope_mrn, set()).add(role)
+    return {k: frozenset(v) for k, v in by_scope.items()}
+
+
 def roles_on(grants: Grants, chain: Sequence[str]) -> frozenset[str]:
     """All roles held on the first scope of ``chain`` (the scope, then its parents)."""
     direct: set[str] = set()

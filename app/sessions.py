@@ -12,13 +12,14 @@ from datetime import timedelta
 
 from jose import jwt
 from jose.exceptions import JOSEError
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import authz
 from app.clock import as_utc, now
 from app.db import Executor
 from app.errors import Unauthenticated
-from app.principals import Principal
+from app.principals import GRANTS, Principal
 from app.secrets import new_id
 from app.signing import ALGORITHM, KeyRing
 from models import LoginSession
@@ -75,14 +76,30 @@ async def principal_for_access_token(
                             issuer=issuer)
     except JOSEError:
         raise Unauthenticated("invalid or expired access token: sign in again") from None
-    row = await session.get(LoginSession, claims.get("sid"))
-    if row is None or row.user_mrn != claims.get("sub"):
+    sid, sub = claims.get("sid"), claims.get("sub")
+    if not isinstance(sid, str) or not isinstance(sub, str):
         raise invalid
+    rows = (await session.execute(_SESSION, {"sid": sid, "identity": sub})).all()
+    if not rows or rows[0].user_mrn != sub:
+        raise invalid
+    row = rows[0]
     if row.revoked_at is not None:
         raise Unauthenticated("this session was ended (signed out or forced out): sign in again")
     if as_utc(row.expires_at) <= now():
         raise Unauthenticated("this session has expired: sign in again")
-    return Principal(mrn=row.user_mrn, kind="user", home_org_mrn=row.org_mrn)
+    return Principal(mrn=row.user_mrn, kind="user", home_org_mrn=row.org_mrn,
+                     grants=authz.grants_from((r.scope_mrn, r.role) for r in rows))
+
+
+#: The session row and the roles of the user the token names, in one statement (the user is
+#: checked against the row).
+_USER_GRANTS = GRANTS.subquery()
+_SESSION = (
+    select(LoginSession.user_mrn, LoginSession.org_mrn, LoginSession.revoked_at,
+           LoginSession.expires_at, _USER_GRANTS.c.scope_mrn, _USER_GRANTS.c.role)
+    .outerjoin(_USER_GRANTS, true())
+    .where(LoginSession.id == bindparam("sid"))
+)
 
 
 async def revoke_sessions(session: AsyncSession, *, user_mrn: str, org_mrns: list[str]) -> int:

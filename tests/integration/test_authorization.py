@@ -851,3 +851,31 @@ async def test_without_valid_credentials_every_operation_is_unauthenticated(
     assert code_of(body) == "UNAUTHENTICATED", body
     assert (body.get("data") or {}).get(field_of(op.doc)) is None, body
     assert await server.snapshot() == before, f"{op_name} with {credential} changed the database"
+
+
+async def test_a_role_taken_away_counts_from_the_callers_next_request(server: Server,
+                                                                     org: Org) -> None:
+    """Roles are read for every request: a read decides on those read with the caller's
+    credentials, a change on those read again inside its transaction; neither outlives the
+    request that read them."""
+    data = await server.ok(
+        "mutation($input: GenerateAPITokenInput!) { generateAPIToken(input: $input) "
+        "{ mrn secret } }",
+        {"input": {"name": "editor", "scopeMrn": org.mrn, "roles": [{"mrn": "editor"}]}},
+        token=org.token)
+    editor, editor_mrn = data["generateAPIToken"]["secret"], data["generateAPIToken"]["mrn"]
+    read = {"identity": editor_mrn, "scopeMrn": org.mrn}
+    assert (await server.ok(GQL["getRoles"], read, token=editor))["getRoles"]["roles"] == \
+        ["//iam.api.mondoo.app/roles/editor"]
+    await new_team(server, editor, org.mrn)
+
+    await set_roles(server, org.token, org.mrn, editor_mrn, ["viewer"])
+    refused = await server.error(GQL["createTeam"], {"input": {
+        "name": "Too late", "scopeMrn": org.mrn, "id": uid("team")}}, token=editor)
+    assert refused["code"] == "FORBIDDEN", refused
+    assert (await server.ok(GQL["getRoles"], read, token=editor))["getRoles"]["roles"] == \
+        ["//iam.api.mondoo.app/roles/viewer"]
+
+    await set_roles(server, org.token, org.mrn, editor_mrn, [])
+    gone = await server.error(GQL["getRoles"], read, token=editor)
+    assert gone["code"] == "NOT_FOUND", gone

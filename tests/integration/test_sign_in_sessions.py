@@ -127,6 +127,29 @@ async def test_jwks_publishes_the_key_that_verifies_access_tokens(
 # --- forced logout -------------------------------------------------------------------------------
 
 
+GET_ROLES = """query($identity: String!, $scopeMrn: String!) {
+  getRoles(identity: $identity, scopeMrn: $scopeMrn) { roles } }"""
+
+
+async def test_a_users_roles_are_read_with_its_session_on_every_request(
+        server: Server, provider: Provider):
+    """A signed-in user's roles come from its teams and its own bindings, read with the
+    session on each request: a role taken from the team counts from the next request on."""
+    s = await new_signin_org(server, provider)
+    readers = await s.team("readers", ["viewer"])
+    await s.map(readers, "grp-readers")
+    token, me = await signed_in(s, uid("reader"), groups=["grp-readers"])
+    read = {"identity": readers, "scopeMrn": s.org.mrn}
+    assert (await server.ok(GET_ROLES, read, token=token))["getRoles"]["roles"] == [
+        ROLE + "viewer"]
+    await server.ok(SET_ROLES, {"i": {"scopeMrn": s.org.mrn, "identity": readers,
+                                      "roles": []}}, token=s.org.token)
+    assert (await server.error(GET_ROLES, read, token=token))["code"] == "NOT_FOUND"
+    await server.ok(SET_ROLES, {"i": {"scopeMrn": s.org.mrn, "identity": me["mrn"],
+                                      "roles": ["viewer"]}}, token=s.org.token)
+    assert (await server.ok(GET_ROLES, read, token=token))["getRoles"]["roles"] == []
+
+
 async def test_force_logout_ends_sessions_and_sign_in_works_again(
         server: Server, provider: Provider):
     s = await new_signin_org(server, provider)

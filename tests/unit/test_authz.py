@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app import authz
 from app.authz import REQUIRED_ROLE, Action, Grant, Verdict, decide, roles_on, ungrantable
 from app.mrn import PLATFORM_MRN, org_mrn, space_mrn, workspace_mrn
 from app.roles import CATALOGUE, closure
@@ -339,3 +340,10 @@ def test_platform_admin_on_the_platform_does_not_grant_org_roles() -> None:
     assert ungrantable(grants, [Grant("platform-admin", (PLATFORM_MRN,))]) == []
     g = Grant("viewer", ORG_CHAIN)
     assert ungrantable(grants, [g]) == [g]
+
+
+def test_grants_from_groups_roles_by_scope_and_skips_empty_rows():
+    rows = [("//s/a", "viewer"), ("//s/a", "editor"), ("//s/b", "viewer"), (None, None)]
+    assert authz.grants_from(rows) == {"//s/a": frozenset({"viewer", "editor"}),
+                                       "//s/b": frozenset({"viewer"})}
+    assert authz.grants_from([(None, None)]) == {}
