@@ -38,9 +38,12 @@ def record(session: AsyncSession, **fields: Any) -> None:
     session.add(AuditEvent(**event(**fields)))
 
 
+_INSERT = insert(AuditEvent)
+
+
 async def record_many(session: Executor, events: list[dict[str, Any]]) -> None:
     """Write many audit rows (from :func:`event`) now, in one executemany statement. One batch
     is one change: its rows carry one instant."""
     if events:
         at = now()
-        await session.execute(insert(AuditEvent), [{**e, "at": at} for e in events])
+        await session.execute(_INSERT, [{**e, "at": at} for e in events])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import TextClause, event, text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -200,12 +201,15 @@ async def advisory_lock(session: Executor, key: str, *, shared: tuple[str, ...] 
     SQLite needs nothing: the transactions of a process run one at a time (Database's lock).
     """
     if dialect_name(session) == "postgresql":
-        from sqlalchemy import text
-
-        calls = ["pg_advisory_xact_lock(hashtextextended(:k, 0))"] + [
-            f"pg_advisory_xact_lock_shared(hashtextextended(:s{i}, 0))" for i in range(len(shared))]
         params = {"k": key, **{f"s{i}": k for i, k in enumerate(shared)}}
-        await session.execute(text("SELECT " + ", ".join(calls)), params)
+        await session.execute(_advisory_lock_statement(len(shared)), params)
+
+
+@functools.cache
+def _advisory_lock_statement(shared: int) -> TextClause:
+    calls = ["pg_advisory_xact_lock(hashtextextended(:k, 0))"] + [
+        f"pg_advisory_xact_lock_shared(hashtextextended(:s{i}, 0))" for i in range(shared)]
+    return text("SELECT " + ", ".join(calls))
 
 
 def mappings_lock_key(org_mrn: str) -> str:

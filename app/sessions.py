@@ -8,7 +8,8 @@ takes effect on the next request on every replica.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from jose import jwt
 from jose.exceptions import JOSEError
@@ -34,20 +35,29 @@ def looks_like_jwt(token: str) -> bool:
 _INSERT_SESSION = insert(LoginSession)
 
 
+@dataclass(frozen=True)
+class OpenedSession:
+    """What an access token says of the session row it names."""
+
+    id: str
+    user_mrn: str
+    org_mrn: str
+    expires_at: datetime
+
+
 async def open_session(
     session: Executor, *, user_mrn: str, org_mrn: str, ttl_seconds: int
-) -> LoginSession:
-    """Insert a session row now (one statement, no ORM flush); returns it, detached."""
+) -> OpenedSession:
+    """Insert a session row now (one statement, no ORM object)."""
     issued = now()
-    row = LoginSession(id=new_id(16), user_mrn=user_mrn, org_mrn=org_mrn, created_at=issued,
-                       expires_at=issued + timedelta(seconds=ttl_seconds))
+    row = OpenedSession(new_id(16), user_mrn, org_mrn, issued + timedelta(seconds=ttl_seconds))
     await session.execute(_INSERT_SESSION, {
         "id": row.id, "user_mrn": user_mrn, "org_mrn": org_mrn, "created_at": issued,
         "expires_at": row.expires_at, "revoked_at": None})
     return row
 
 
-def access_token(keys: KeyRing, row: LoginSession, *, issuer: str) -> str:
+def access_token(keys: KeyRing, row: OpenedSession, *, issuer: str) -> str:
     key = keys.current
     assert key is not None, "KeyRing.load() runs at start-up"
     iat = int(time.time())

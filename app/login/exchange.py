@@ -67,13 +67,17 @@ class Verified:
     claims: dict[str, Any]
 
 
+#: Built once: every sign-in runs it.
+_PROVIDERS_OF_ISSUER = select(OidcProvider).where(OidcProvider.issuer == bindparam("issuer"))
+
+
 async def find_provider(session: Executor, unverified: Mapping[str, Any]) -> OidcProvider:
     iss = unverified.get("iss")
     aud = unverified.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
     if not isinstance(iss, str):
         raise InvalidToken("the ID token has no issuer ('iss')")
-    rows = (await session.execute(select(OidcProvider).where(OidcProvider.issuer == iss))).scalars()
+    rows = (await session.execute(_PROVIDERS_OF_ISSUER, {"issuer": iss})).scalars()
     candidates = [p for p in rows if p.audience in audiences]
     if not candidates:
         raise InvalidToken(

@@ -94,6 +94,17 @@ async def matching_mappings(session: Executor, org_mrn: str, values: ClaimValues
     return [Match(*r) for r in result.all()]
 
 
+#: The statements of applying a plan, built once (lists travel as expanding parameters).
+_CREATED = select(TeamMember.team_mrn, TeamMember.id).where(
+    TeamMember.user_mrn == bindparam("user"),
+    TeamMember.team_mrn.in_(bindparam("teams", expanding=True)))
+_REMOVE_GRANTS = delete(TeamMemberGrant).where(
+    TeamMemberGrant.id.in_(bindparam("ids", expanding=True)))
+#: A membership also added by hand stays (the plan never deletes one, and this makes sure).
+_DELETE_MEMBERSHIPS = delete(TeamMember).where(
+    TeamMember.id.in_(bindparam("ids", expanding=True)), TeamMember.added_by_hand.is_(False))
+
+
 async def apply_plan(
     session: Executor, *, user_mrn: str, org_mrn: str, plan: Plan, holdings: Holdings,
     also_audit: Sequence[dict[str, Any]] = (),
@@ -103,16 +114,10 @@ async def apply_plan(
     for the same batch."""
     member_ids = holdings.member_ids
     if plan.create_memberships:
+        teams = sorted(plan.create_memberships)
         await insert_or_ignore(session, TeamMember, [
-            {"team_mrn": t, "user_mrn": user_mrn, "added_by_hand": False}
-            for t in sorted(plan.create_memberships)
-        ])
-        created = await session.execute(
-            select(TeamMember.team_mrn, TeamMember.id).where(
-                TeamMember.user_mrn == user_mrn,
-                TeamMember.team_mrn.in_(sorted(plan.create_memberships)),
-            )
-        )
+            {"team_mrn": t, "user_mrn": user_mrn, "added_by_hand": False} for t in teams])
+        created = await session.execute(_CREATED, {"user": user_mrn, "teams": teams})
         member_ids = {**member_ids, **dict(created.all())}
     if plan.add_grants:
         await insert_or_ignore(session, TeamMemberGrant, [
@@ -121,13 +126,11 @@ async def apply_plan(
             for m in plan.add_grants
         ])
     if plan.remove_grants:
-        await session.execute(delete(TeamMemberGrant).where(TeamMemberGrant.id.in_(
-            sorted(holdings.grants[key].id for key in plan.remove_grants))))
+        await session.execute(_REMOVE_GRANTS, {"ids": sorted(
+            holdings.grants[key].id for key in plan.remove_grants)})
     if plan.delete_memberships:
-        await session.execute(delete(TeamMember).where(
-            TeamMember.id.in_(sorted(member_ids[t] for t in plan.delete_memberships)),
-            TeamMember.added_by_hand.is_(False),
-        ))
+        await session.execute(_DELETE_MEMBERSHIPS, {"ids": sorted(
+            member_ids[t] for t in plan.delete_memberships)})
     events = []
     for c in plan.changes:
         if c.action == "add":
