@@ -108,11 +108,15 @@ def _b64json(segment: str, what: str) -> dict[str, Any]:
     return value
 
 
-def unverified_header_and_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Peek at a compact JWS without trusting it (to pick the provider and key)."""
+def _parts(token: str) -> list[str]:
     if not isinstance(token, str) or token.count(".") != 2:
         raise InvalidToken("the subject token is not a signed JWT (compact JWS, three parts)")
-    header_b64, payload_b64, _sig = token.split(".")
+    return token.split(".")
+
+
+def unverified_header_and_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Peek at a compact JWS without trusting it (to pick the provider and key)."""
+    header_b64, payload_b64, _sig = _parts(token)
     return _b64json(header_b64, "header"), _b64json(payload_b64, "payload")
 
 
@@ -205,7 +209,10 @@ def validate(
     token: str, keys: Mapping[str | None, PublicKey], expect: Expectations, now: float
 ) -> dict[str, Any]:
     """Verify the signature and claims; return the claims. Raises InvalidToken or UnknownKey."""
-    header, _ = unverified_header_and_claims(token)
+    header_b64, payload_b64, _sig = _parts(token)
+    header = _b64json(header_b64, "header")
+    if not payload_b64 or not _B64URL.fullmatch(payload_b64):  # decoded once, once verified
+        raise InvalidToken("the ID token's payload is not base64url")
     key = select_key(header, keys)
     try:
         verifier = key.key_for(header["alg"])
