@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import httpx
 from sqlalchemy import text
 
 from app.db import Database
+from app.migrate import upgrade
 from app.mrn import org_mrn
 
 BIN = Path(sys.executable).parent / "teamclaims"
@@ -48,6 +51,23 @@ def postgres_url_or_skip() -> str:
             pytest.fail("TEAMCLAIMS_TEST_POSTGRES_URL is not set but PostgreSQL is required")
         pytest.skip("PostgreSQL tests skipped: TEAMCLAIMS_TEST_POSTGRES_URL is not set")
     return url
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, tmp_path_factory: Any) -> AsyncIterator[str]:
+    """The URL of a new, migrated database: a SQLite file, or a database on the test
+    PostgreSQL server (dropped afterwards)."""
+    dropped = None
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db')}/t.db"
+    else:
+        url, dropped = await create_postgres_database(postgres_url_or_skip())
+    await asyncio.to_thread(upgrade, url)
+    try:
+        yield url
+    finally:
+        if dropped:
+            await drop_postgres_database(postgres_url_or_skip(), dropped)
 
 
 async def terminate_backend(pid: int) -> None:

@@ -9,11 +9,9 @@ import pytest
 from sqlalchemy import insert, select, text, update
 
 from app.db import Database, WriteInReadSession
-from app.migrate import upgrade
 from models import Scope
 from tests.integration.harness import (
-    create_postgres_database,
-    drop_postgres_database,
+    fresh_database,
     postgres_url_or_skip,
     terminate_backend,
 )
@@ -23,20 +21,13 @@ ORG = "//captain.api.mondoo.app/organizations/dbtest"
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 async def url(request, tmp_path_factory):
-    dropped = None
-    if request.param == "sqlite":
-        value = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db')}/t.db"
-    else:
-        value, dropped = await create_postgres_database(postgres_url_or_skip())
-    await asyncio.to_thread(upgrade, value)
-    db = Database(value)
-    async with db.transaction() as s:
-        await s.execute(insert(Scope.__table__).values(
-            mrn=ORG, kind="organization", id="dbtest", name="Before", org_mrn=ORG))
-    await db.dispose()
-    yield value
-    if dropped:
-        await drop_postgres_database(postgres_url_or_skip(), dropped)
+    async with fresh_database(request.param, tmp_path_factory) as value:
+        db = Database(value)
+        async with db.transaction() as s:
+            await s.execute(insert(Scope.__table__).values(
+                mrn=ORG, kind="organization", id="dbtest", name="Before", org_mrn=ORG))
+        await db.dispose()
+        yield value
 
 
 async def scope_name(db: Database) -> str:

@@ -20,11 +20,9 @@ from app.db import (
     is_unique_violation,
 )
 from app.errors import InvalidArgument
-from app.migrate import upgrade
 from models import RoleBinding, Scope, Team, TeamMember, User
 from tests.integration.harness import (
-    create_postgres_database,
-    drop_postgres_database,
+    fresh_database,
     postgres_url_or_skip,
     terminate_backend,
 )
@@ -37,28 +35,22 @@ USERS = ("//captain.api.mondoo.app/users/drv-yes", "//captain.api.mondoo.app/use
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 async def db(request, tmp_path_factory):
-    dropped = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('driver')}/t.db"
-    else:
-        url, dropped = await create_postgres_database(postgres_url_or_skip())
-    await asyncio.to_thread(upgrade, url)
-    database = Database(url)
-    async with database.transaction() as s:
-        s.add(Scope(mrn=ORG, kind="organization", id="drv", name="Org", org_mrn=ORG))
-        s.add(Scope(mrn=SPACE, kind="space", id="drv-space", name="Space", parent_mrn=ORG,
-                    org_mrn=ORG, space_mrn=SPACE))
-        await s.flush()
-        s.add(Team(mrn=TEAM, id="drv-team", name="Team", scope_mrn=SPACE, org_mrn=ORG))
-        for mrn, verified in zip(USERS, (True, False), strict=True):
-            s.add(User(mrn=mrn, id=mrn.rsplit("/", 1)[1], email=f"{mrn[-6:]}@example.com",
-                       org_mrn=ORG, issuer="https://idp", subject=mrn, email_verified=verified))
-        await s.flush()
-        s.add(RoleBinding(scope_mrn=SPACE, identity_mrn=TEAM, role="editor"))
-    yield database
-    await database.dispose()
-    if dropped:
-        await drop_postgres_database(postgres_url_or_skip(), dropped)
+    async with fresh_database(request.param, tmp_path_factory) as url:
+        database = Database(url)
+        async with database.transaction() as s:
+            s.add(Scope(mrn=ORG, kind="organization", id="drv", name="Org", org_mrn=ORG))
+            s.add(Scope(mrn=SPACE, kind="space", id="drv-space", name="Space", parent_mrn=ORG,
+                        org_mrn=ORG, space_mrn=SPACE))
+            await s.flush()
+            s.add(Team(mrn=TEAM, id="drv-team", name="Team", scope_mrn=SPACE, org_mrn=ORG))
+            for mrn, verified in zip(USERS, (True, False), strict=True):
+                s.add(User(mrn=mrn, id=mrn.rsplit("/", 1)[1], email=f"{mrn[-6:]}@example.com",
+                           org_mrn=ORG, issuer="https://idp", subject=mrn,
+                           email_verified=verified))
+            await s.flush()
+            s.add(RoleBinding(scope_mrn=SPACE, identity_mrn=TEAM, role="editor"))
+        yield database
+        await database.dispose()
 
 
 async def test_get_answers_a_read_only_record_equal_to_the_orm_object(db: Database):
