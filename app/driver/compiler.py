@@ -36,6 +36,8 @@ class _Plan:
     result_processors: Sequence[Callable[[Any], Any] | None] | None
     shape: Sequence[_Entity | None] | None  # per result element; None: columns as they come
     row_type: type | None  # None: named by the driver's column names (textual SQL)
+    #: The parameters a call must give for the quick path (no column default fills them).
+    needed: frozenset[str] = frozenset()
 
 
 def _column_default(column: Any, update: bool) -> Callable[[], Any]:
@@ -87,9 +89,11 @@ def _compile(statement: ClauseElement, dialect: Dialect, column_keys: Sequence[s
         statement, (Select, CompoundSelect, TextualSelect)) or (
         isinstance(statement, TextClause) and _is_read_text(statement))
     processors, shape, fields = _shape(statement, dialect)
-    return _Plan(compiled, expands, compiled.string, compiled.positiontup or (),
-                 compiled._bind_processors, prefetch, returns_rows, processors, shape,
-                 record_type("Row", fields) if fields is not None else None)
+    positions = compiled.positiontup or ()
+    return _Plan(compiled, expands, compiled.string, positions, compiled._bind_processors,
+                 prefetch, returns_rows, processors, shape,
+                 record_type("Row", fields) if fields is not None else None,
+                 frozenset(positions) - {key for key, _ in prefetch})
 
 
 def _is_read_text(statement: TextClause) -> bool:
@@ -145,19 +149,30 @@ class Compiler:
     def arguments(self, plan: _Plan, params: Mapping[str, Any] | None,
                   extracted: list[Any] | None) -> tuple[str, list[Any]]:
         """The SQL text and the positional values for one parameter set."""
+        processors = plan.processors
+        if (extracted is None and not plan.expands and params is not None
+                and plan.needed.issubset(params)):
+            # Every value is given (or a column default): what construct_params would find.
+            values = params
+            if plan.prefetch:
+                values = {**params, **{key: default() for key, default in plan.prefetch
+                                       if key not in params}}
+            return plan.sql, [processors[k](values[k]) if k in processors else values[k]
+                              for k in plan.positions]
         compiled = plan.compiled
         values = compiled.construct_params(params, extracted_parameters=extracted,
                                            escape_names=False, _no_postcompile=plan.expands)
         for key, default in plan.prefetch:
             if params is None or key not in params:
                 values[key] = default()
-        sql, positions, processors = plan.sql, plan.positions, plan.processors
+        sql, positions = plan.sql, plan.positions
         if plan.expands:
             state = compiled._process_parameters_for_postcompile(values)
             sql, positions = state.statement, state.positiontup
             processors = {**processors, **state.processors}
         return sql, [processors[k](values[k]) if k in processors else values[k]
                      for k in positions]
+
 
 def shape_rows(plan: _Plan, raw: Sequence[Sequence[Any]], names: Sequence[str]) -> list[tuple]:
     processors = plan.result_processors

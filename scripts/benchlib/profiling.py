@@ -46,6 +46,8 @@ _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 #: (start of the file path as py-spy prints it, relative to sys.path; area), first match wins.
 AREAS = [
     ("app/login/", "app: sign-in (app/login)"),
+    ("app/driver/sqlite", "SQLite statements (app/driver/sqlite.py, in the connections' threads)"),
+    ("app/driver/", "app: statements on the driver (app/driver)"),
     ("app/observability", "app: logging, metrics, request ids"),
     ("app/", "app: other"),
     ("resolvers/", "app: resolvers"),
@@ -60,6 +62,7 @@ AREAS = [
     ("greenlet", "greenlet"),
     ("asyncpg/", "asyncpg driver"),
     ("aiosqlite/", "aiosqlite driver (includes SQLite executing queries)"),
+    ("concurrent/futures/", "thread pool hand-offs (SQLite connections' threads)"),
     ("sqlite3/", "sqlite3"),
     ("jose/", "python-jose"),
     ("cryptography/", "cryptography (RSA)"),
@@ -83,6 +86,18 @@ AREAS = [
     ("email/", "email (stdlib)"),
 ]
 APP_PREFIXES = ("app/", "resolvers/", "models/")
+
+
+#: The loops of worker threads, sampled while they wait for their next call (py-spy counts the
+#: wait as busy: it is a lock, not a system call it recognises).
+_IDLE_LOOPS = {("_worker", "concurrent/futures/thread.py"),
+               ("_connection_worker_thread", "aiosqlite/core.py")}
+
+
+def _waiting(leaf: tuple[str, str, str]) -> bool:
+    """Whether a sample is a worker thread waiting for work (the leaf is its loop itself)."""
+    func, file, _line = leaf
+    return any(func == f and file.endswith(path) for f, path in _IDLE_LOOPS)
 
 
 def area(path: str) -> str:
@@ -122,7 +137,7 @@ def summarize(collapsed: Path, title: str, top: int = 25, cpu: dict | None = Non
         frames, count = parsed
         # py-spy raw stacks start with the process and thread names; drop non-code frames.
         code = [f for f in frames if f[1]]
-        if not code:
+        if not code or _waiting(code[-1]):
             continue
         total += count
         leaf = code[-1]
@@ -141,8 +156,8 @@ def summarize(collapsed: Path, title: str, top: int = 25, cpu: dict | None = Non
         else:
             where = ("a SQLAlchemy greenlet (its caller is on another stack)"
                      if code[0][1].startswith("sqlalchemy/") else
-                     "the SQLite worker thread" if code[0][1].startswith(("aiosqlite/",
-                                                                          "threading.py"))
+                     "a SQLite connection's thread" if code[0][1].startswith(
+                         ("aiosqlite/", "threading.py", "concurrent/futures/"))
                      else "server, framework, logging")
             app_fn[f"(no app frame: {where})"] += count
     if not total:

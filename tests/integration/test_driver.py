@@ -120,6 +120,17 @@ async def test_a_statement_built_per_call_compiles_once_per_shape(db: Database, 
     assert len(compiled) == 1
 
 
+_SPACES_NAMED = select(Scope.mrn).where(Scope.kind == "space", Scope.name == bindparam("name"))
+
+
+async def test_a_statement_built_once_keeps_the_values_written_into_it(db: Database):
+    async with db.read() as r:
+        for _ in range(2):  # the second time from the compiled-statement cache
+            assert (await r.execute(_SPACES_NAMED, {"name": "Space"})).scalars().all() == [
+                SPACE]
+            assert (await r.execute(_SPACES_NAMED, {"name": "Org"})).scalars().all() == []
+
+
 async def test_statements_commit_whole_or_not_at_all(db: Database):
     class Stop(Exception):
         pass
