@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-ORDER = ["a", "b", "c", "d", "e", "f", "b_before_growth", "b_mappings_x10"]
+ORDER = ["a", "b", "c", "d", "e", "f", "b_before_growth", "b_mappings_x10", "a_end"]
 
 
 def _ms(v: float) -> str:
@@ -38,6 +38,11 @@ def markdown(results: dict) -> str:
             f"{_pct(r, 'server_cpu_pct')}" + (f" | {_pct(r, 'database_cpu_pct')}" if pg else "")
             + " |")
     out = "\n".join(lines) + "\n"
+    floor = results.get("floor")
+    if floor:
+        out += (f"\nThe floor: {floor['start_rps']:,.0f} requests/s at the start, "
+                f"{floor['end_rps']:,.0f} at the end ({floor['drift_pct']:+.1f}%); every ratio "
+                f"is to their mean, {floor['mean_rps']:,.0f}.\n")
     growth = results.get("mappings_growth")
     if growth:
         out += (f"\n10x mappings ({growth['mappings_before']:,} → {growth['mappings_after']:,}): "

@@ -76,3 +76,11 @@ def test_bench_runs_every_scenario_on_a_tiny_seed(tmp_path: Path) -> None:
                           "transaction_with_one_statement_us"}
     assert all(v > 0 for v in costs.values()), costs
     assert "| (a) floor" in proc.stdout and "requests/s" in proc.stdout
+    # The floor is measured again at the end; the ratios are to the mean of both.
+    floor = results["floor"]
+    assert results["scenarios"]["a_end"]["requests"] > 0
+    assert floor["end_rps"] == results["scenarios"]["a_end"]["rps"]
+    assert floor["mean_rps"] == pytest.approx((floor["start_rps"] + floor["end_rps"]) / 2,
+                                              abs=0.1)
+    b = results["scenarios"]["b"]
+    assert b["ratio_to_floor"] == pytest.approx(b["rps"] / floor["mean_rps"], rel=1e-3)
