@@ -237,6 +237,8 @@ class SQLiteWriter(Writer):
         self.conn.execute("COMMIT")
         if self.bulk:
             self.conn.execute("PRAGMA journal_mode=WAL")  # what the app runs with
+        else:  # written beside the server: into the database file now, not during a measurement
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def close(self) -> None:
         self.conn.close()
@@ -276,11 +278,12 @@ class PostgresWriter(Writer):
         await self.conn.copy_records_to_table(table, records=rows, columns=list(columns))
 
     async def finish(self, tables: Sequence[str] = ()) -> None:
-        """``tables``: analyze only these (after a partial load); default: everything."""
+        """``tables``: vacuum and analyze only these (after a partial load; what autovacuum
+        would soon do, rather than during the next measurement); default: everything."""
         await self.tx.commit()
         if tables:
             for table in tables:
-                await self.conn.execute(f"ANALYZE {table}")
+                await self.conn.execute(f"VACUUM ANALYZE {table}")
             return
         for table in self.SERIALS:
             await self.conn.execute(
