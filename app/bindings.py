@@ -206,15 +206,21 @@ async def get_roles(db: Database, principal: Principal, *, identity: str, scope_
 
 
 #: Roles bound on a chain of scopes to an identity directly and through its teams (built once).
+#: A chain has one to three scopes (workspace, space, organization): three parameters, a short
+#: chain repeating its last scope, so the statement never changes with the chain's length.
+_CHAIN = [bindparam(f"scope{i}") for i in range(3)]
 _EFFECTIVE = union_all(
     select(RoleBinding.role, RoleBinding.scope_mrn, RoleBinding.identity_mrn).where(
-        RoleBinding.identity_mrn == bindparam("identity"),
-        RoleBinding.scope_mrn.in_(bindparam("chain", expanding=True))),
+        RoleBinding.identity_mrn == bindparam("identity"), RoleBinding.scope_mrn.in_(_CHAIN)),
     select(RoleBinding.role, RoleBinding.scope_mrn, RoleBinding.identity_mrn)
     .join(TeamMember, TeamMember.team_mrn == RoleBinding.identity_mrn)
-    .where(TeamMember.user_mrn == bindparam("identity"),
-           RoleBinding.scope_mrn.in_(bindparam("chain", expanding=True))),
+    .where(TeamMember.user_mrn == bindparam("identity"), RoleBinding.scope_mrn.in_(_CHAIN)),
 )
+
+
+def _chain_parameters(chain: tuple[str, ...]) -> dict[str, str]:
+    padded = (*chain, *(chain[-1:] * (len(_CHAIN) - len(chain))))
+    return {param.key: scope for param, scope in zip(_CHAIN, padded, strict=True)}
 
 
 async def effective_roles(
@@ -227,7 +233,8 @@ async def effective_roles(
         access.require(Action.READ, scope, f"scope {ref.mrn} not found")
         who = await resolve_identity(session, access, identity, org_mrn=scope.org_mrn)
         chain = chain_of(scope)
-        rows = (await session.execute(_EFFECTIVE, {"identity": who.mrn, "chain": chain})).all()
+        rows = (await session.execute(_EFFECTIVE, {"identity": who.mrn,
+                                                    **_chain_parameters(chain)})).all()
         sources = sorted(
             {RoleSource(role, s, via, s != scope.mrn) for role, s, via in rows},
             key=lambda src: (-CATALOGUE[src.role].rank, chain.index(src.scope_mrn), src.via_mrn),
