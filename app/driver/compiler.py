@@ -107,6 +107,19 @@ def is_read(statement: Any) -> bool:
     return isinstance(statement, (Select, CompoundSelect, TextualSelect))
 
 
+def _lru_get(cache: OrderedDict, key: Any) -> Any:
+    found = cache.get(key)
+    if found is not None:
+        cache.move_to_end(key)
+    return found
+
+
+def _lru_put(cache: OrderedDict, key: Any, value: Any, size: int) -> None:
+    cache[key] = value
+    if len(cache) > size:
+        cache.popitem(last=False)  # the least recently used
+
+
 class Compiler:
     """Compiled statements of one dialect.
 
@@ -126,7 +139,7 @@ class Compiler:
                 column_keys: Sequence[str] = ()) -> tuple[_Plan, list[Any] | None]:
         """The plan of a statement, and the parameters SQLAlchemy extracted from it."""
         keys = tuple(sorted(column_keys))
-        plan = self._by_object.get((statement, keys))
+        plan = _lru_get(self._by_object, (statement, keys))
         if plan is not None:
             return plan, None
         cache_key = statement._generate_cache_key()
@@ -134,15 +147,12 @@ class Compiler:
             return _compile(statement, self.dialect, keys), None
         extracted = cache_key.bindparams
         lookup = (cache_key.key, keys)
-        plan = self._by_key.get(lookup)
+        plan = _lru_get(self._by_key, lookup)
         if plan is None:
-            plan = self._by_key[lookup] = _compile(statement, self.dialect, keys, cache_key)
-            if len(self._by_key) > self.SIZE:
-                self._by_key.popitem(last=False)
+            plan = _compile(statement, self.dialect, keys, cache_key)
+            _lru_put(self._by_key, lookup, plan, self.SIZE)
         if not extracted:
-            self._by_object[(statement, keys)] = plan
-            if len(self._by_object) > self.SIZE:
-                self._by_object.popitem(last=False)
+            _lru_put(self._by_object, (statement, keys), plan, self.SIZE)
             return plan, None
         return plan, extracted
 
