@@ -1,6 +1,6 @@
 """Statements run on the database driver itself: asyncpg, or Python's own sqlite3.
 
-Through SQLAlchemy's session and pool a primary-key lookup costs about five times what asyncpg
+Through SQLAlchemy's session and pool a primary-key lookup costs about four times what asyncpg
 takes for it, and opening and closing the session as much again: on the paths every request
 takes (the caller's credentials, ``getRoles``, a sign-in) that was most of the request. Reads
 (``Database.read``) and the sign-in's transaction (``Database.statements``) therefore run here.
