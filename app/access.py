@@ -1,7 +1,8 @@
 """Loads what the permission decisions in ``app.authz`` need, and enforces them.
 
-Every service function calls ``authorize`` inside its own transaction, so a
-decision always reads the bindings as they are at that moment.
+A change decides inside its own transaction, on the bindings read there, as they are at that
+moment; a read decides on the bindings read with the caller's credentials in the same request
+(``access_for``).
 """
 
 from __future__ import annotations
