@@ -8,9 +8,10 @@ those imply (see ``app.roles``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from app import roles as role_catalogue
 
@@ -100,3 +101,36 @@ def ungrantable(grants: Grants, wanted: Iterable[Grant]) -> list[Grant]:
         if g.role not in roles_on(grants, g.chain):
             missing.append(g)
     return missing
+
+
+#: Whatever records why a role is bound (a binding row, a membership's reason, ...).
+Source = TypeVar("Source")
+
+
+@dataclass(frozen=True)
+class ScopeRoles(Generic[Source]):
+    """The roles in effect on a scope, where they come from, and the one that decides."""
+
+    scope_mrn: str
+    roles: list[str]  # bound here or on a scope above, most privileged first
+    in_force: str | None  # the highest of them
+    sources: list[Source]  # the scope's own first, then each scope above in turn
+
+
+def roles_by_scope(
+    bound: Mapping[str, Sequence[Source]], chains: Mapping[str, Sequence[str]],
+    role_of: Callable[[Source], str],
+) -> list[ScopeRoles[Source]]:
+    """For every scope something is bound on, the roles in effect there (its own and those
+    inherited from the scopes above) with their sources; organizations first, then spaces,
+    then workspaces, each by MRN. ``chains[mrn]`` is the scope, then the scopes above it.
+
+    The one answer to "why does this user have this role here?" (accessSummary) and "what
+    would this user have?" (explainAccess).
+    """
+    out: list[ScopeRoles[Source]] = []
+    for mrn in sorted(bound, key=lambda m: (len(chains[m]), m)):
+        sources = [src for above in chains[mrn] for src in bound.get(above, ())]
+        roles = role_catalogue.sort_by_privilege(role_of(src) for src in sources)
+        out.append(ScopeRoles(mrn, roles, role_catalogue.highest(roles), sources))
+    return out

@@ -20,7 +20,6 @@ from app.listing import keyset_page
 from app.mrn import ScopeKind, is_user_mrn, parse_scope
 from app.pagination import Page
 from app.principals import Principal
-from app.roles import highest, sort_by_privilege
 from app.search import TEXT, TIME, clauses, parse_query
 from app.sessions import revoke_sessions
 from models import (
@@ -185,13 +184,10 @@ async def access_summary(db: Database, principal: Principal, *, user_mrn: str) -
                     Source(role, scope_mrn, kind, identity, mapping, claim or None, value))
         if not sources and not await _visible(session, access, user_mrn):
             raise NotFound(f"user {user_mrn} not found")
-        out: list[ScopeAccess] = []
-        for scope_mrn in sorted(sources, key=lambda m: (len(chain_of(scopes[m])), m)):
-            scope = scopes[scope_mrn]
-            inherited = [src for m in chain_of(scope) for src in sources.get(m, [])]
-            roles = sort_by_privilege(src.role for src in inherited)
-            out.append(ScopeAccess(scope_mrn, scope.org_mrn or scope_mrn, roles, highest(roles),
-                                   inherited))
+        in_effect = authz.roles_by_scope(
+            sources, {m: chain_of(scopes[m]) for m in sources}, lambda src: src.role)
+        out = [ScopeAccess(r.scope_mrn, scopes[r.scope_mrn].org_mrn or r.scope_mrn, r.roles,
+                           r.in_force, r.sources) for r in in_effect]
         return AccessSummary(user.mrn, user.email or None, user.name, out)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import access_for, chain_of, load_scope
-from app.authz import Action
+from app.authz import Action, ScopeRoles, roles_by_scope
 from app.db import Database
 from app.errors import AppError, InvalidArgument, NotFound
 from app.login import claims as claim_rules
@@ -26,7 +26,6 @@ from app.login.sync import Match
 from app.mappings import check_claim
 from app.mrn import ScopeKind, parse_scope, parse_team
 from app.principals import Principal
-from app.roles import highest, sort_by_privilege
 from app.validation import check_external_id
 from models import (
     LoginClaims,
@@ -61,14 +60,6 @@ class RoleFrom:
     via_mrn: str  # the user or the team the role is bound to
 
 
-@dataclass(frozen=True)
-class ScopeRoles:
-    scope_mrn: str
-    roles: list[str]
-    in_force: str | None
-    sources: list[RoleFrom]
-
-
 @dataclass
 class Explanation:
     org_mrn: str
@@ -79,7 +70,7 @@ class Explanation:
     teams: list[str] = field(default_factory=list)  # teams the user would be in
     would_add: list[Match] = field(default_factory=list)
     would_remove: list[tuple[str, str]] = field(default_factory=list)  # (team, mapping)
-    scopes: list[ScopeRoles] = field(default_factory=list)
+    scopes: list[ScopeRoles[RoleFrom]] = field(default_factory=list)
     near_misses: list[NearMiss] = field(default_factory=list)
 
 
@@ -146,7 +137,7 @@ async def explain_access(
 
 
 async def _roles(session: AsyncSession, org_mrn: str, user_mrn: str | None,
-                 teams: list[str]) -> list[ScopeRoles]:
+                 teams: list[str]) -> list[ScopeRoles[RoleFrom]]:
     """Roles in the organization only: nothing bound elsewhere is shown."""
     identities = list(teams) + ([user_mrn] if user_mrn else [])
     if not identities:
@@ -161,12 +152,8 @@ async def _roles(session: AsyncSession, org_mrn: str, user_mrn: str | None,
     by_scope: dict[str, list[RoleFrom]] = {}
     for scope_mrn, role, via in rows:
         by_scope.setdefault(scope_mrn, []).append(RoleFrom(role, scope_mrn, via))
-    out = []
-    for mrn in sorted(by_scope, key=lambda m: (len(chain_of(scopes[m])), m)):
-        sources = [src for m in chain_of(scopes[mrn]) for src in by_scope.get(m, [])]
-        roles = sort_by_privilege(s.role for s in sources)
-        out.append(ScopeRoles(mrn, roles, highest(roles), sources))
-    return out
+    return roles_by_scope(by_scope, {m: chain_of(scopes[m]) for m in by_scope},
+                          lambda src: src.role)
 
 
 def near_misses(claims: dict[str, Any], groups_claim: str,

@@ -347,3 +347,45 @@ def test_grants_from_groups_roles_by_scope_and_skips_empty_rows():
     assert authz.grants_from(rows) == {"//s/a": frozenset({"viewer", "editor"}),
                                        "//s/b": frozenset({"viewer"})}
     assert authz.grants_from([(None, None)]) == {}
+
+
+# --------------------------------------------------------------------------- roles in effect
+
+
+def _bound(*rows: tuple[str, str, str]) -> dict[str, list[tuple[str, str, str]]]:
+    """(scope, role, via) rows grouped by scope, as the services group bindings."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for row in rows:
+        out.setdefault(row[0], []).append(row)
+    return out
+
+
+CHAINS = {ORG: ORG_CHAIN, SPACE: SPACE_CHAIN, WS: WS_CHAIN, OTHER_WS: OTHER_WS_CHAIN,
+          OTHER_SPACE: OTHER_SPACE_CHAIN}
+
+
+def test_roles_by_scope_inherits_from_above_and_names_the_highest_in_force():
+    bound = _bound((WS, "viewer", "team-a"), (ORG, "editor", "user"), (SPACE, "owner", "team-b"))
+    out = authz.roles_by_scope(bound, CHAINS, lambda row: row[1])
+    # Organizations first, then spaces, then workspaces.
+    assert [r.scope_mrn for r in out] == [ORG, SPACE, WS]
+    org, space, ws = out
+    assert (org.roles, org.in_force) == (["editor"], "editor")
+    assert (space.roles, space.in_force) == (["owner", "editor"], "owner")
+    assert (ws.roles, ws.in_force) == (["owner", "editor", "viewer"], "owner")
+    # Sources: the scope's own first, then each scope above, in the chain's order.
+    assert ws.sources == [(WS, "viewer", "team-a"), (SPACE, "owner", "team-b"),
+                          (ORG, "editor", "user")]
+
+
+def test_roles_by_scope_lists_a_role_once_but_keeps_every_source():
+    bound = _bound((ORG, "viewer", "team-a"), (ORG, "viewer", "team-b"))
+    (org,) = authz.roles_by_scope(bound, CHAINS, lambda row: row[1])
+    assert org.roles == ["viewer"] and len(org.sources) == 2
+
+
+def test_roles_by_scope_does_not_reach_siblings_or_scopes_nothing_is_bound_on():
+    bound = _bound((WS, "editor", "team-a"), (OTHER_SPACE, "viewer", "team-b"))
+    out = authz.roles_by_scope(bound, CHAINS, lambda row: row[1])
+    assert [(r.scope_mrn, r.roles) for r in out] == [(OTHER_SPACE, ["viewer"]), (WS, ["editor"])]
+    assert authz.roles_by_scope({}, CHAINS, lambda row: row[1]) == []
