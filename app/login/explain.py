@@ -241,8 +241,12 @@ async def preview_mapping_change(
         )).all()}
         if action == "ADD":
             gaining = []
-            rows = await session.execute(select(LoginClaims.user_mrn, LoginClaims.claims)
-                                         .where(LoginClaims.org_mrn == team.org_mrn))
+            # The documents that hold the value as a JSON string at all (the database scans
+            # the text), then the ones that hold it under the claim (parsed here).
+            rows = await session.execute(
+                select(LoginClaims.user_mrn, LoginClaims.claims).where(
+                    LoginClaims.org_mrn == team.org_mrn,
+                    LoginClaims.claims.contains(json.dumps(value), autoescape=True)))
             for user, stored in rows.all():
                 if user in members:
                     continue

@@ -115,6 +115,40 @@ async def test_preview_mapping_change(server: Server, provider: Provider) -> Non
     assert len(lost) == p["usersLosing"]
 
 
+async def test_preview_gains_only_exact_values_under_the_mapped_claim(
+    server: Server, provider: Provider,
+) -> None:
+    """The stored claims are searched as text first: wildcards, case, quotes and non-ASCII
+    values must neither add users nor lose them."""
+    s = await new_signin_org(server, provider)
+    t = await s.team("preview-exact")
+    tricky = 'Grp_100% "ü\\x"'
+    await s.access_token("exact", groups=[tricky, "other"])
+    await s.access_token("case", groups=[tricky.upper()])
+    await s.access_token("wildcards", groups=['GrpX100X "ü\\x"', 'Grp_100% "u\\x"'])
+    await s.access_token("other-claim", groups=["x"], department=[tricky])
+    await s.access_token("dept", groups=[], department=["Sec_Ops", "ürity"])
+    users = {}
+    for sub in ("exact", "other-claim", "dept"):
+        e = (await server.ok(EXPLAIN, {"o": s.org.mrn, "c": {"sub": sub, "groups": []}},
+                             token=s.org.token))["explainAccess"]
+        users[sub] = e["userMrn"]
+
+    async def gaining(external_id: str, claim: str | None = None) -> list[str]:
+        inp = {"action": "ADD", "teamMrn": t, "externalId": external_id}
+        if claim:
+            inp["claim"] = claim
+        p = (await server.ok(PREVIEW, {"i": inp}, token=s.org.token))["previewMappingChange"]
+        assert p["usersGaining"] == len(p["gaining"])
+        return p["gaining"]
+
+    assert await gaining(tricky) == [users["exact"]]
+    assert await gaining(tricky, "department") == [users["other-claim"]]
+    assert await gaining("ürity", "department") == [users["dept"]]
+    assert await gaining("sec_ops", "department") == []
+    assert await gaining("Grp_") == []
+
+
 async def test_explain_needs_editor(server: Server, provider: Provider) -> None:
     s = await new_signin_org(server, provider)
     viewer = await server.token_for(s.org.mrn, ["viewer"], via=s.org.token)
