@@ -233,7 +233,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Response(body, headers={**NO_STORE, "Content-Type": content_type})
 
     async def jwks(_request: Request) -> JSONResponse:
-        return JSONResponse(services.keyring.jwks(), headers={"Cache-Control": "max-age=300"})
+        return JSONResponse(await services.keyring.published(),
+                            headers={"Cache-Control": "max-age=300"})
 
     async def token(request: Request) -> JSONResponse:
         try:

@@ -93,6 +93,10 @@ async def test_garbage_and_forged_access_tokens_are_unauthenticated(
         serialization.NoEncryption()).decode()
     forged = jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid})
     await unauthenticated(server, forged)
+    # Key ids nobody has, or that no key could have: refused like any forgery, never a 500.
+    for other in ("0123456789abcdef", "\x00" * 16, "k" * 5000, kid.upper()):
+        await unauthenticated(server, jwt.encode(claims, pem, algorithm="RS256",
+                                                 headers={"kid": other}))
     await server.ok(VIEWER, token=token)  # the real one still works
 
 
