@@ -25,19 +25,31 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from app.main import create_app
     from app.observability import configure_logging
 
     settings = get_settings()
+    workers = args.workers if args.workers is not None else settings.workers
+    if workers < 1:
+        print(f"error: --workers must be 1 or more, not {workers}", file=sys.stderr)
+        return 2
+    if workers > 1 and make_url(settings.database_url).get_backend_name() == "sqlite":
+        print("error: several workers need PostgreSQL: SQLite takes one writer at a time and "
+              "one process already keeps it busy. Serve SQLite with one worker, or set "
+              "TEAMCLAIMS_DATABASE_URL=postgresql+asyncpg://...", file=sys.stderr)
+        return 2
     # Every log line (migrations', uvicorn's, the app's) goes through one redacting handler;
     # the app's middleware writes the access log, so uvicorn's is off.
     configure_logging(settings.log_format, settings.log_level)
     _migrate(settings.database_url)
-    uvicorn.run(
-        create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-        log_level=settings.log_level, log_config=None, access_log=False,
-    )
+    where = {"host": args.host or settings.host, "port": args.port or settings.port,
+             "log_level": settings.log_level, "log_config": None, "access_log": False}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **where)
+    else:  # each worker process builds its own app (connections, keys, caches)
+        uvicorn.run("app.main:worker_app", factory=True, workers=workers, **where)
     return 0
 
 
@@ -78,6 +90,8 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="apply pending migrations, then serve the API")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int,
+                       help="worker processes, one per core (default 1; more need PostgreSQL)")
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply pending migrations (alembic upgrade head)")

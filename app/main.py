@@ -299,3 +299,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.services = services
     app.state.metrics = metrics
     return app
+
+
+def worker_app() -> Starlette:
+    """The app of one of several worker processes (``uvicorn --factory``): each configures its
+    own logging and reads the settings from the environment, as ``teamclaims serve`` does."""
+    from app.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

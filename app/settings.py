@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./teamclaims.db"
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Worker processes `teamclaims serve` starts (one per core); more than one needs PostgreSQL.
+    workers: int = 1
     #: Connections per process on PostgreSQL (SQLite always uses one, see app.db).
     db_pool_size: int = 10
     log_level: str = "info"

@@ -204,15 +204,19 @@ class Server:
         return out
 
 
-async def start_server(backend: str, database_url: str) -> Server:
+async def start_server(backend: str, database_url: str, *, workers: int = 1,
+                       client: httpx.AsyncClient | None = None) -> Server:
     await asyncio.to_thread(run_cli, database_url, "migrate")
     stdout = await asyncio.to_thread(run_cli, database_url, "bootstrap", "--platform-admin")
     platform_token = stdout.strip().splitlines()[-1]
     port = free_port()
     env = {**os.environ, "TEAMCLAIMS_DATABASE_URL": database_url, "TEAMCLAIMS_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env)
+    args = [str(BIN), "serve", "--port", str(port)]
+    if workers != 1:
+        args += ["--workers", str(workers)]
+    proc = subprocess.Popen(args, env=env)
     base = f"http://127.0.0.1:{port}"
-    client = httpx.AsyncClient(timeout=30)
+    client = client or httpx.AsyncClient(timeout=30)
     deadline = time.monotonic() + 30
     while True:
         try:
