@@ -48,7 +48,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
              "log_level": settings.log_level, "log_config": None, "access_log": False}
     if workers == 1:
         uvicorn.run(create_app(settings), **where)
-    else:  # each worker process builds its own app (connections, keys, caches)
+        return 0
+    # Each worker process builds its own app (connections, keys, caches); their metrics are
+    # counted together, so that /metrics answers for all of them.
+    from app.observability import metrics_shared_by_workers
+
+    with metrics_shared_by_workers():
         uvicorn.run("app.main:worker_app", factory=True, workers=workers, **where)
     return 0
 

@@ -9,13 +9,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
@@ -29,6 +32,7 @@ from prometheus_client import (
     ProcessCollector,
 )
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -64,6 +68,23 @@ def new_request_id() -> str:
 
 # --------------------------------------------------------------------------- metrics
 
+#: prometheus_client's multiprocess mode: set before the worker processes import it.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+@contextlib.contextmanager
+def metrics_shared_by_workers() -> Iterator[None]:
+    """Around starting several worker processes: their metrics count in one new directory
+    (unless one is set already), removed when they have stopped."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        yield
+        return
+    shared = os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="teamclaims-metrics-")
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS_DIR]
+        shutil.rmtree(shared, ignore_errors=True)
+
+
 #: Route label of a request that matched no route (raw paths would explode cardinality).
 UNMATCHED = "<unmatched>"
 _METHODS = {m: m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
@@ -75,7 +96,14 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None, *,
                  process_metrics: bool = True) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
-        if process_metrics:
+        #: Several worker processes (``teamclaims serve --workers``) count in files of one
+        #: directory, and whichever worker a scrape reaches answers with the sum of all.
+        self.shared_dir = os.environ.get(MULTIPROCESS_DIR)
+        self._exposed = self.registry
+        if self.shared_dir:
+            self._exposed = CollectorRegistry()
+            MultiProcessCollector(self._exposed, path=self.shared_dir)
+        if process_metrics and not self.shared_dir:  # (per process: not summed)
             ProcessCollector(registry=self.registry)
             PlatformCollector(registry=self.registry)
             GCCollector(registry=self.registry)
@@ -131,7 +159,7 @@ class Metrics:
     def exposition(self, accept: str | None) -> tuple[bytes, str]:
         """The registry in the format the scraper asked for (Prometheus text by default)."""
         encoder, content_type = choose_encoder(accept or "")
-        return encoder(self.registry), content_type
+        return encoder(self._exposed), content_type
 
 
 def record_sync_changes(metrics: Metrics | None, added: int, removed: int) -> None:

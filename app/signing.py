@@ -7,6 +7,7 @@ database is published at /.well-known/jwks.json so all replicas verify all.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from app.secrets import new_id
 from models import SigningKey
 
 ALGORITHM = "RS256"
+log = logging.getLogger("teamclaims.signing")
 
 
 @dataclass(frozen=True)
@@ -112,9 +114,15 @@ class KeyRing:
         return key
 
     async def published(self) -> dict[str, Any]:
-        """The JWKS: every key in the database, so each replica publishes the others' too."""
-        async with self.db.read() as session:
-            rows = (await session.execute(_PUBLIC_KEYS)).all()
+        """The JWKS: every key in the database, so each replica publishes the others' too;
+        while the database cannot be reached, the keys this replica has loaded."""
+        try:
+            async with self.db.read() as session:
+                rows = (await session.execute(_PUBLIC_KEYS)).all()
+        except Exception as exc:  # noqa: BLE001 (any failure to read: serve what is known)
+            log.warning("jwks: publishing the keys loaded so far; the database did not answer: "
+                        "%s", type(exc).__name__)
+            return {"keys": [k.public_jwk for k in self.keys.values()]}
         keys = {r.kid: self.keys.get(r.kid) or _public(r.kid, r.public_jwk) for r in rows}
         self.keys = {**self.keys, **keys}
         return {"keys": [k.public_jwk for k in keys.values()]}

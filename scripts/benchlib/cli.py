@@ -562,7 +562,7 @@ class Bench:
                 "start_rps": floors[0], "end_rps": floors[1], "mean_rps": round(floor, 1),
                 "drift_pct": round(100 * (floors[1] - floors[0]) / floors[0], 1)}
         for r in scen.values():
-            # Four significant digits, not four decimals: a ratio of 0.0034 keeps its precision.
+            # Four significant digits in the JSON, not four decimals: 0.00341 stays 0.00341.
             r["ratio_to_floor"] = float(f"{r['rps'] / floor:.4g}") if floor else None
 
     def sql_report(self) -> None:

@@ -10,6 +10,7 @@ floor is a bare Starlette route returning a constant JSON document.
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 import uvicorn
 from starlette.applications import Starlette
@@ -38,9 +39,12 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--log-level", default="info")
     args = p.parse_args()
-    uvicorn.run(f"benchlib.serve:{args.app}_app", factory=True, host="127.0.0.1",
-                port=args.port, workers=args.workers, log_level=args.log_level,
-                log_config=None, access_log=False)
+    from app.observability import metrics_shared_by_workers
+
+    with metrics_shared_by_workers() if args.workers > 1 else contextlib.nullcontext():
+        uvicorn.run(f"benchlib.serve:{args.app}_app", factory=True, host="127.0.0.1",
+                    port=args.port, workers=args.workers, log_level=args.log_level,
+                    log_config=None, access_log=False)
 
 
 if __name__ == "__main__":

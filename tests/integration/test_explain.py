@@ -122,10 +122,11 @@ async def test_preview_gains_only_exact_values_under_the_mapped_claim(
     values must neither add users nor lose them."""
     s = await new_signin_org(server, provider)
     t = await s.team("preview-exact")
-    tricky = 'Grp_100% "ü\\x"'
+    tricky = 'Grp_100% "ü\\x" a/b //c'
     await s.access_token("exact", groups=[tricky, "other"])
     await s.access_token("case", groups=[tricky.upper()])
-    await s.access_token("wildcards", groups=['GrpX100X "ü\\x"', 'Grp_100% "u\\x"'])
+    await s.access_token("wildcards", groups=['GrpX100X "ü\\x" a/b //c',
+                                                   'Grp_100% "u\\x" a/b //c'])
     await s.access_token("other-claim", groups=["x"], department=[tricky])
     await s.access_token("dept", groups=[], department=["Sec_Ops", "ürity"])
     users = {}

@@ -82,12 +82,21 @@ async def test_a_key_another_replica_created_verifies_without_parsing_its_privat
 async def test_unknown_and_malformed_key_ids_find_nothing(db: Database, monkeypatch) -> None:
     ring = KeyRing(db)
     await ring.load()
+    statements: list[str] = []
+    monkeypatch.setattr(db.driver, "on_statement", lambda sql, args, secs: statements.append(sql))
     _no_private_key_parsing(monkeypatch)
-    for kid in ("0123456789abcdef",  # well-formed, nobody's
-                "ZZZZ", "", "../" * 20, "a" * 10_000, "0123456789abcde\x00", "é" * 16,
-                ring.current.kid.upper(), ring.current.kid + " "):
+    # Well-formed, nobody's: one lookup by id, and nothing found.
+    assert await ring.verification_key("0123456789abcdef") is None
+    assert len(statements) == 1 and "signing_key" in statements[0]
+    # No key teamclaims makes could have these ids: not even a lookup.
+    for kid in ("ZZZZ", "", "../" * 20, "a" * 10_000, "0123456789abcde\x00", "é" * 16,
+                ring.current.kid.upper(), ring.current.kid + " ", ring.current.kid + "\n"):
         assert await ring.verification_key(kid) is None, repr(kid)
+    assert len(statements) == 1
     assert set(ring.keys) == {ring.current.kid}
+    # The key it has answers without a statement.
+    assert await ring.verification_key(ring.current.kid) is ring.current
+    assert len(statements) == 1
 
 
 async def test_every_replica_publishes_every_key(db: Database, monkeypatch) -> None:
@@ -99,3 +108,14 @@ async def test_every_replica_publishes_every_key(db: Database, monkeypatch) -> N
     assert [k["kid"] for k in jwks["keys"]] == [ours.current.kid, row.kid]
     assert all(not ({"d", "p", "q", "dp", "dq", "qi"} & k.keys()) for k in jwks["keys"])
     assert all(k["alg"] == "RS256" and k["use"] == "sig" for k in jwks["keys"])
+
+
+async def test_the_jwks_survives_the_database_going_away(db: Database) -> None:
+    ring = KeyRing(db)
+    await ring.load()
+    ring.db = Database("postgresql+asyncpg://nobody@127.0.0.1:1/unreachable")
+    try:
+        jwks = await ring.published()
+    finally:
+        await ring.db.dispose()
+    assert [k["kid"] for k in jwks["keys"]] == [ring.current.kid]
