@@ -61,14 +61,16 @@ async def held_memberships(session: Executor, user_mrn: str, org_mrn: str) -> Ho
     return out
 
 
-#: The claim -> mapping lookup: the token's (claim, value) pairs travel as one parameter, so the
-#: statement text never changes (a prepared, cached plan) and every pair is one probe of
-#: ``ix_mapping_org_claim_value``, however many mappings the organization has.
+#: The claim -> mapping lookup: the token's (claim, value) pairs travel as one JSON parameter
+#: (``[[claim, value], ...]``), so the statement text never changes (a prepared, cached plan)
+#: and every pair is one probe of ``ix_mapping_org_claim_value``, however many mappings the
+#: organization has. One text parameter, not two arrays: the driver encodes arrays element by
+#: element in Python (~0.4 ms for a 200-group token), the database parses JSON in C.
 _MATCH_POSTGRESQL = text(
     "SELECT m.mrn, m.team_mrn, m.claim, m.external_id"
-    " FROM unnest(CAST(:claims AS text[]), CAST(:values AS text[])) AS p(claim, value)"
+    " FROM json_array_elements(CAST(:pairs AS json)) AS p(pair)"
     " JOIN team_external_group_mapping AS m"
-    " ON m.org_mrn = :org AND m.claim = p.claim AND m.external_id = p.value"
+    " ON m.org_mrn = :org AND m.claim = p.pair ->> 0 AND m.external_id = p.pair ->> 1"
 )
 #: CROSS JOIN keeps the pairs as the outer loop: without table statistics SQLite would
 #: otherwise walk all of the organization's mappings and scan the pairs for each.
@@ -85,12 +87,10 @@ async def matching_mappings(session: Executor, org_mrn: str, values: ClaimValues
     """Mappings of the organization that the claim values satisfy: one indexed lookup per pair."""
     if not values.pairs:
         return []
-    pairs = list(values.pairs)  # in any order: each is one probe
-    if dialect_name(session) == "postgresql":
-        result = await session.execute(_MATCH_POSTGRESQL, {
-            "org": org_mrn, "claims": [c for c, _ in pairs], "values": [v for _, v in pairs]})
-    else:
-        result = await session.execute(_MATCH_SQLITE, {"org": org_mrn, "pairs": json.dumps(pairs)})
+    statement = _MATCH_POSTGRESQL if dialect_name(session) == "postgresql" else _MATCH_SQLITE
+    # The pairs in any order: each is one probe.
+    result = await session.execute(statement, {"org": org_mrn,
+                                               "pairs": json.dumps(list(values.pairs))})
     return [Match(*r) for r in result.all()]
 
 

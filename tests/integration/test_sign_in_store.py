@@ -616,3 +616,40 @@ async def test_pending_lookup_probes_the_pending_email_index(server: Server):
         assert "ix_team_member_pending_email" in text_plan, text_plan
         if server.backend == "sqlite":
             assert "SCAN" not in text_plan, text_plan
+
+
+async def test_matching_mappings_probes_the_index_per_pair_among_many_mappings(
+        server: Server, org: Org):
+    """With tens of thousands of mappings and table statistics, the lookup is one index probe
+    per pair (a hash join over a scan of every mapping would make the cost grow with the
+    mappings; PostgreSQL rightly prefers that below ~20,000 mappings, so fewer would not do)."""
+    import json
+
+    from app.login.store import _MATCH_POSTGRESQL, _MATCH_SQLITE
+
+    team = await new_team(server, org, "match-plan")
+    async with server.db.transaction() as s:
+        await s.execute(text(
+            "INSERT INTO team_external_group_mapping"
+            " (mrn, team_mrn, org_mrn, external_id, claim, created_at, updated_at)"
+            " SELECT :team || '/mappings/' || x, :team, :org, 'grp-' || x, '',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM (" + (
+                "SELECT generate_series(1, 40000) AS x" if server.backend == "postgres" else
+                "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 40000)"
+                " SELECT x FROM n") + ") AS series"), {"team": team, "org": org.mrn})
+    async with server.db.transaction() as s:
+        await s.execute(text("ANALYZE team_external_group_mapping"))
+    pairs = [[GROUPS, f"grp-{i}"] for i in range(1, 201)] + [
+        ["groups", f"grp-{i}"] for i in range(1, 201)]
+    statement = _MATCH_POSTGRESQL if server.backend == "postgres" else _MATCH_SQLITE
+    async with server.db.statements() as conn:
+        compiled = statement.compile(dialect=conn.dialect)
+        params = {"org": org.mrn, "pairs": json.dumps(pairs)}
+        args = tuple(params[name] for name in compiled.positiontup)
+        explain = "EXPLAIN " if server.backend == "postgres" else "EXPLAIN QUERY PLAN "
+        plan = "\n".join(str(r[-1]) for r in (
+            await conn.exec_driver_sql(explain + str(compiled), args)).all())
+    assert "ix_mapping_org_claim_value" in plan, plan
+    assert "Seq Scan on team_external_group_mapping" not in plan, plan
+    assert "SCAN m" not in plan, plan
+    assert len(await match(server, org.mrn, {tuple(p) for p in pairs})) == 200
