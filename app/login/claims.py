@@ -6,8 +6,11 @@ reads the provider's groups claim (stored as the empty claim name ``""``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import repeat
 from typing import Any
 
 from app.errors import SignInRefused
@@ -38,6 +41,12 @@ class ClaimValues:
         for claim, value in self.pairs:
             out.setdefault(claim, []).append(value)
         return {claim: sorted(out[claim]) for claim in sorted(out)}
+
+    @cached_property
+    def document(self) -> str:
+        """``as_dict()`` as JSON, made once: a sign-in stores it, and looks the mappings up
+        with it."""
+        return json.dumps(self.as_dict(), sort_keys=True)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, list[str]]) -> ClaimValues:
@@ -94,7 +103,7 @@ def extract(claims: Mapping[str, Any], groups_claim: str) -> ClaimValues:
     def add(claim: str, values: list[str]) -> None:
         room = MAX_VALUES - len(pairs)
         if len(values) <= room:  # all fit, duplicates or not
-            pairs.update((claim, v) for v in values)
+            pairs.update(zip(repeat(claim), values))
             return
         for v in values:
             if len(pairs) >= MAX_VALUES:

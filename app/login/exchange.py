@@ -305,8 +305,7 @@ async def _sync_and_open_session(
                 True,
             )
     decision = await decide_sync(session, user_mrn=user.mrn, org_mrn=org, reading=reading)
-    await keep_claims(session, user_mrn=user.mrn, org_mrn=org,
-                      claims=json.dumps(values.as_dict(), sort_keys=True))
+    await keep_claims(session, user_mrn=user.mrn, org_mrn=org, claims=values.document)
     row = await open_session(session, user_mrn=user.mrn, org_mrn=org, ttl_seconds=ttl)
     # The membership changes and the session's own audit row go in one batch.
     await apply_plan(session, user_mrn=user.mrn, org_mrn=org, plan=decision.plan,

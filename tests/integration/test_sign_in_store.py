@@ -622,9 +622,7 @@ async def test_matching_mappings_probes_the_index_per_pair_among_many_mappings(
         server: Server, org: Org):
     """With tens of thousands of mappings and table statistics, the lookup is one index probe
     per pair (a hash join over a scan of every mapping would make the cost grow with the
-    mappings; PostgreSQL rightly prefers that below ~20,000 mappings, so fewer would not do)."""
-    import json
-
+    mappings: the document's 100 x 100 estimated values would make PostgreSQL pick it)."""
     from app.login.store import _MATCH_POSTGRESQL, _MATCH_SQLITE
 
     team = await new_team(server, org, "match-plan")
@@ -644,7 +642,8 @@ async def test_matching_mappings_probes_the_index_per_pair_among_many_mappings(
     statement = _MATCH_POSTGRESQL if server.backend == "postgres" else _MATCH_SQLITE
     async with server.db.statements() as conn:
         compiled = statement.compile(dialect=conn.dialect)
-        params = {"org": org.mrn, "pairs": json.dumps(pairs)}
+        params = {"org": org.mrn,
+                  "claims": ClaimValues(frozenset(map(tuple, pairs)), True).document}
         args = tuple(params[name] for name in compiled.positiontup)
         explain = "EXPLAIN " if server.backend == "postgres" else "EXPLAIN QUERY PLAN "
         plan = "\n".join(str(r[-1]) for r in (
