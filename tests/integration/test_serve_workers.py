@@ -78,13 +78,6 @@ async def test_two_workers_on_postgresql_serve_as_one(tmp_path_factory,
                 with paused(worker):
                     exposition = (await no_reuse.get(f"{server.base_url}/metrics")).text
                     assert jwks_served in exposition.splitlines()
-            # /metrics counts both workers' requests whichever answers: each served the JWKS once.
-            jwks_served = ('teamclaims_http_requests_total{method="GET",'
-                           'route="/.well-known/jwks.json",status="200"} 2.0')
-            for worker in workers:
-                with paused(worker):
-                    exposition = (await no_reuse.get(f"{server.base_url}/metrics")).text
-                    assert jwks_served in exposition.splitlines()
             assert sorted(_workers(server.process.pid)) == sorted(workers), "none restarted"
         finally:
             await stop_server(server)
