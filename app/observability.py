@@ -98,12 +98,12 @@ class Metrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         #: Several worker processes (``teamclaims serve --workers``) count in files of one
         #: directory, and whichever worker a scrape reaches answers with the sum of all.
-        self.shared_dir = os.environ.get(MULTIPROCESS_DIR)
+        shared_dir = os.environ.get(MULTIPROCESS_DIR)
         self._exposed = self.registry
-        if self.shared_dir:
+        if shared_dir:
             self._exposed = CollectorRegistry()
-            MultiProcessCollector(self._exposed, path=self.shared_dir)
-        if process_metrics and not self.shared_dir:  # (per process: not summed)
+            MultiProcessCollector(self._exposed, path=shared_dir)
+        if process_metrics and not shared_dir:  # (per process: not summed)
             ProcessCollector(registry=self.registry)
             PlatformCollector(registry=self.registry)
             GCCollector(registry=self.registry)

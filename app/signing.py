@@ -86,12 +86,10 @@ class KeyRing:
                 row = _new_key_row()
                 await insert_or_ignore(session, SigningKey, [row.model_dump()])
                 rows = await self._rows(session)
-        newest = rows[-1]
-        current = self.current if self.current is not None and self.current.kid == newest.kid \
-            else _signing(newest)
-        keys = {r.kid: self.keys.get(r.kid) or _public(r.kid, r.public_jwk) for r in rows}
-        keys[current.kid] = current
-        self.keys, self.current = keys, current
+        current = _signing(rows[-1])
+        self.keys = {**{r.kid: _public(r.kid, r.public_jwk) for r in rows[:-1]},
+                     current.kid: current}
+        self.current = current
 
     @staticmethod
     async def _rows(session: AsyncSession) -> list[SigningKey]:

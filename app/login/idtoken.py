@@ -94,11 +94,15 @@ def parse_jwks(document: Any) -> dict[str | None, PublicKey]:
     return out
 
 
+def _check_base64url(segment: str, what: str) -> None:
+    if not segment or not _B64URL.fullmatch(segment):
+        raise InvalidToken(f"the ID token's {what} is not base64url")
+
+
 def _b64json(segment: str, what: str) -> dict[str, Any]:
     import base64
 
-    if not segment or not _B64URL.fullmatch(segment):
-        raise InvalidToken(f"the ID token's {what} is not base64url")
+    _check_base64url(segment, what)
     try:
         value = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
     except (ValueError, UnicodeDecodeError):
@@ -211,8 +215,7 @@ def validate(
     """Verify the signature and claims; return the claims. Raises InvalidToken or UnknownKey."""
     header_b64, payload_b64, _sig = _parts(token)
     header = _b64json(header_b64, "header")
-    if not payload_b64 or not _B64URL.fullmatch(payload_b64):  # decoded once, once verified
-        raise InvalidToken("the ID token's payload is not base64url")
+    _check_base64url(payload_b64, "payload")  # decoded once verified
     key = select_key(header, keys)
     try:
         verifier = key.key_for(header["alg"])
